@@ -1,0 +1,59 @@
+/* newsline: the front end. Replays documents into the pipeline, asks the
+ * fetcher for URLs, and hosts the embedded (in-memory) broker. */
+#include "cli.h"
+#include "nl_stage.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char summary[] =
+    "newsline front end.\n\n"
+    "Usage: newsline [options] COMMAND [ARGS]\n\n"
+    "Commands:\n"
+    "  replay [--copies N] [--salt S] [PATH...]\n"
+    "        produce documents into newsline.raw as text/plain records (default: the\n"
+    "        seed documents NNN_<id>.txt of sink.corpus_dir), then print a summary\n"
+    "  fetch URL...\n"
+    "        ask the fetcher to fetch URLs (records on newsline.fetch)\n"
+    "  broker [--partitions N] [--bootstrap-file FILE]\n"
+    "        run librdkafka's mock cluster on 127.0.0.1 and print its bootstrap address.\n"
+    "        IN-MEMORY, FOR DEMOS AND TESTS ONLY: nothing is kept on disk and everything\n"
+    "        is gone when it stops. Use deploy/kafka.sh for a real broker.\n"
+    "  config\n"
+    "        print the effective configuration as JSON\n\n"
+    "Options come before the command.";
+
+int main(int argc, char **argv)
+{
+    nl_config cfg;
+    int stdin_mode;
+    int argi;
+    int rc = nl_daemon_init(argc, argv, "newsline", summary, &cfg, &stdin_mode, &argi);
+    const char *cmd;
+
+    if (rc != 0) {
+        nl_config_free(&cfg);
+        return rc < 0 ? 0 : rc;
+    }
+    if (argi >= argc) {
+        fprintf(stderr, "newsline: no command given (see newsline --help)\n");
+        nl_config_free(&cfg);
+        return NL_EXIT_USAGE;
+    }
+    cmd = argv[argi];
+    if (strcmp(cmd, "replay") == 0) {
+        rc = cli_replay(&cfg, argc - argi, argv + argi);
+    } else if (strcmp(cmd, "fetch") == 0) {
+        rc = cli_fetch(&cfg, argc - argi, argv + argi);
+    } else if (strcmp(cmd, "broker") == 0) {
+        rc = cli_broker(&cfg, argc - argi, argv + argi);
+    } else if (strcmp(cmd, "config") == 0) {
+        nl_config_print(&cfg, stdout);
+        rc = 0;
+    } else {
+        fprintf(stderr, "newsline: unknown command \"%s\" (see newsline --help)\n", cmd);
+        rc = NL_EXIT_USAGE;
+    }
+    nl_config_free(&cfg);
+    return rc;
+}

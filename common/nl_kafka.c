@@ -1,0 +1,704 @@
+/* The delivery rule lives here, in one place:
+ *
+ *   poll a record -> track its offset -> process -> produce its outputs (or
+ *   its dead letter) -> when every output's delivery report succeeds, mark
+ *   the offset done -> store the highest contiguous done offset + 1.
+ *
+ * A failed delivery never moves the offset: it is produced again (up to
+ * PRODUCE_ATTEMPTS times, then the daemon exits 75 and the record is
+ * re-read after restart). A fatal producer error exits 70 after a flush.
+ * On revoke the runner waits (bounded) for outstanding reports, stores,
+ * commits, then lets the partitions go. */
+#include "nl_kafka.h"
+
+#include "nl_err.h"
+#include "nl_log.h"
+#include "nl_offsets.h"
+#include "nl_stage_int.h"
+#include "nl_text.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define PRODUCE_ATTEMPTS 5
+
+struct runner;
+
+/* One consumed record awaiting the acknowledgement of its outputs. */
+struct pending {
+    struct runner *r;
+    char *topic;
+    int32_t partition;
+    int64_t offset;
+    int remaining;
+    unsigned epoch; /* assignment epoch it was consumed in */
+};
+
+/* A delivery that failed and will be produced again. */
+struct retry {
+    char *topic;
+    char *key;
+    char *payload;
+    size_t len;
+    rd_kafka_headers_t *hdrs;
+    struct pending *p;
+    int attempts;
+    struct retry *next;
+};
+
+struct runner {
+    const nl_config *cfg;
+    const nl_stage *st;
+    rd_kafka_t *consumer;
+    rd_kafka_t *producer;
+    nl_offsets *ot;
+    unsigned epoch;
+    struct retry *retries;
+    int fatal;    /* exit code to leave with, 0 if none */
+    size_t n_in, n_out, n_dead, n_redelivered;
+};
+
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    int lvl = level <= 3 ? NL_LOG_ERROR : level <= 4 ? NL_LOG_WARN : level <= 6 ? NL_LOG_INFO
+                                                                                : NL_LOG_DEBUG;
+    nl_log(lvl, "librdkafka", "client=%s facility=%s msg=%s", rd_kafka_name(rk), fac,
+           nl_log_q(buf));
+}
+
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    struct runner *r = opaque;
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        char fatal[512];
+        rd_kafka_resp_err_t ferr = rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
+        nl_error("kafka_fatal", "client=%s error=%s reason=%s", rd_kafka_name(rk),
+                 rd_kafka_err2name(ferr), nl_log_q(fatal));
+        if (r != NULL) {
+            r->fatal = 70;
+        }
+        return;
+    }
+    /* All-brokers-down and friends: librdkafka retries by itself. */
+    nl_warn("kafka_error", "client=%s error=%s reason=%s", rd_kafka_name(rk),
+            rd_kafka_err2name((rd_kafka_resp_err_t)err), nl_log_q(reason));
+}
+
+static int conf_set(rd_kafka_conf_t *conf, const char *k, const char *v, char *errbuf,
+                    size_t errlen)
+{
+    char rkerr[256];
+    if (rd_kafka_conf_set(conf, k, v, rkerr, sizeof(rkerr)) != RD_KAFKA_CONF_OK) {
+        return nl_errf(errbuf, errlen, NL_EINVAL, "%s: %s", k, rkerr);
+    }
+    return 0;
+}
+
+/* Newsline defaults first, then the user's kafka.* keys, which win. */
+static rd_kafka_conf_t *base_conf(const nl_config *cfg, const char *client_id, void *opaque,
+                                  char *errbuf, size_t errlen)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+
+    if (conf_set(conf, "bootstrap.servers", cfg->brokers, errbuf, errlen) != 0 ||
+        conf_set(conf, "client.id", client_id, errbuf, errlen) != 0) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    rd_kafka_conf_set_log_cb(conf, log_cb);
+    rd_kafka_conf_set_error_cb(conf, error_cb);
+    rd_kafka_conf_set_opaque(conf, opaque);
+    return conf;
+}
+
+static int apply_user(rd_kafka_conf_t *conf, const nl_config *cfg, char *errbuf, size_t errlen)
+{
+    for (size_t i = 0; i < cfg->kafka_n; i++) {
+        char rkerr[256];
+        if (rd_kafka_conf_set(conf, cfg->kafka[i].key, cfg->kafka[i].value, rkerr,
+                              sizeof(rkerr)) != RD_KAFKA_CONF_OK) {
+            return nl_errf(errbuf, errlen, NL_EINVAL, "kafka.%s: %s", cfg->kafka[i].key, rkerr);
+        }
+    }
+    return 0;
+}
+
+rd_kafka_t *nl_kafka_producer_new(const nl_config *cfg, const char *client_id,
+                                  void (*dr_cb)(rd_kafka_t *, const rd_kafka_message_t *, void *),
+                                  void *opaque, char *errbuf, size_t errlen)
+{
+    char num[32];
+    char rkerr[512];
+    rd_kafka_conf_t *conf = base_conf(cfg, client_id, opaque, errbuf, errlen);
+    rd_kafka_t *rk;
+
+    if (conf == NULL) {
+        return NULL;
+    }
+    /* Room for the largest record plus headers and batch overhead. */
+    snprintf(num, sizeof(num), "%lld", (long long)cfg->max_record_bytes + 1048576);
+    if (conf_set(conf, "enable.idempotence", "true", errbuf, errlen) != 0 ||
+        conf_set(conf, "acks", "all", errbuf, errlen) != 0 ||
+        conf_set(conf, "message.max.bytes", num, errbuf, errlen) != 0 ||
+        conf_set(conf, "linger.ms", "5", errbuf, errlen) != 0) {
+        goto fail;
+    }
+    snprintf(num, sizeof(num), "%lld", (long long)cfg->message_timeout_ms);
+    if (conf_set(conf, "message.timeout.ms", num, errbuf, errlen) != 0) {
+        goto fail;
+    }
+    if (conf_set(conf, "compression.type", "zstd", errbuf, errlen) != 0 &&
+        conf_set(conf, "compression.type", "lz4", errbuf, errlen) != 0) {
+        goto fail;
+    }
+    if (apply_user(conf, cfg, errbuf, errlen) != 0) {
+        goto fail;
+    }
+    if (dr_cb != NULL) {
+        rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
+    }
+    rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, rkerr, sizeof(rkerr));
+    if (rk == NULL) {
+        nl_errf(errbuf, errlen, NL_EINVAL, "cannot create producer: %s", rkerr);
+        goto fail;
+    }
+    return rk;
+fail:
+    rd_kafka_conf_destroy(conf);
+    return NULL;
+}
+
+int nl_kafka_wait_brokers(rd_kafka_t *rk, const nl_config *cfg, char *errbuf, size_t errlen)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t err =
+        rd_kafka_metadata(rk, 0, NULL, &md, (int)cfg->connect_timeout_ms);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return nl_errf(errbuf, errlen, NL_ETRANSIENT,
+                       "cannot reach Kafka brokers %s within %lld ms: %s", cfg->brokers,
+                       (long long)cfg->connect_timeout_ms, rd_kafka_err2str(err));
+    }
+    rd_kafka_metadata_destroy(md);
+    return 0;
+}
+
+rd_kafka_resp_err_t nl_kafka_produce(rd_kafka_t *rk, const char *topic, const char *key,
+                                     size_t keylen, char *payload, size_t len,
+                                     rd_kafka_headers_t *hdrs, void *opaque)
+{
+    for (;;) {
+        rd_kafka_resp_err_t err;
+        if (hdrs != NULL) {
+            err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, keylen),
+                                    RD_KAFKA_V_VALUE(payload, len),
+                                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
+                                    RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(opaque),
+                                    RD_KAFKA_V_END);
+        } else {
+            err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, keylen),
+                                    RD_KAFKA_V_VALUE(payload, len),
+                                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
+                                    RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+        }
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            return err;
+        }
+        /* Back-pressure: serve delivery reports until there is room. */
+        rd_kafka_poll(rk, 100);
+    }
+}
+
+/* ---- offsets ------------------------------------------------------------ */
+
+static void store_offset(struct runner *r, const char *topic, int32_t partition)
+{
+    int64_t next = nl_offsets_committable(r->ot, topic, partition);
+    rd_kafka_topic_partition_list_t *tpl;
+    rd_kafka_resp_err_t err;
+
+    if (next < 0) {
+        return;
+    }
+    tpl = rd_kafka_topic_partition_list_new(1);
+    /* librdkafka 2.0 stores exactly what it is given: the next offset. */
+    rd_kafka_topic_partition_list_add(tpl, topic, partition)->offset = next;
+    err = rd_kafka_offsets_store(r->consumer, tpl);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        err = tpl->elems[0].err;
+    }
+    if (err == RD_KAFKA_RESP_ERR__STATE) {
+        /* The partition was revoked meanwhile: its new owner re-reads. */
+        nl_debug("offset_store_skipped", "topic=%s partition=%d", topic, (int)partition);
+    } else if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        nl_warn("offset_store_failed", "topic=%s partition=%d error=%s", topic, (int)partition,
+                rd_kafka_err2name(err));
+    }
+    rd_kafka_topic_partition_list_destroy(tpl);
+}
+
+static void pending_done(struct pending *p)
+{
+    struct runner *r = p->r;
+    if (p->epoch == r->epoch &&
+        nl_offsets_done(r->ot, p->topic, p->partition, p->offset) == 1) {
+        store_offset(r, p->topic, p->partition);
+    }
+    free(p->topic);
+    free(p);
+}
+
+static char *dupn(const void *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (d != NULL) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
+{
+    struct runner *r = opaque;
+    struct pending *p = rkm->_private;
+    struct retry *rt;
+    rd_kafka_headers_t *hdrs = NULL;
+
+    (void)rk;
+    if (rkm->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        r->n_out++;
+        if (--p->remaining == 0) {
+            pending_done(p);
+        }
+        return;
+    }
+    nl_warn("delivery_failed", "topic=%s error=%s status=%d", rd_kafka_topic_name(rkm->rkt),
+            rd_kafka_err2name(rkm->err), (int)rd_kafka_message_status(rkm));
+    if (rkm->err == RD_KAFKA_RESP_ERR__FATAL) {
+        r->fatal = 70;
+    }
+    /* Keep a copy to produce again from the main loop; the offset stays
+     * where it is until that copy is acknowledged. */
+    rt = calloc(1, sizeof(*rt));
+    if (rt == NULL) {
+        r->fatal = 70;
+        return;
+    }
+    if (rd_kafka_message_headers(rkm, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs != NULL) {
+        rt->hdrs = rd_kafka_headers_copy(hdrs);
+    }
+    rt->topic = strdup(rd_kafka_topic_name(rkm->rkt));
+    rt->key = dupn(rkm->key ? rkm->key : "", rkm->key_len);
+    rt->payload = dupn(rkm->payload ? rkm->payload : "", rkm->len);
+    rt->len = rkm->len;
+    rt->p = p;
+    rt->next = r->retries;
+    r->retries = rt;
+    if (rt->topic == NULL || rt->key == NULL || rt->payload == NULL) {
+        r->fatal = 70;
+    }
+}
+
+static void produce_retries(struct runner *r)
+{
+    while (r->retries != NULL && r->fatal == 0) {
+        struct retry *rt = r->retries;
+        rd_kafka_resp_err_t err;
+
+        if (++rt->attempts > PRODUCE_ATTEMPTS) {
+            nl_error("delivery_gave_up", "topic=%s attempts=%d", rt->topic, PRODUCE_ATTEMPTS);
+            r->fatal = 75;
+            return;
+        }
+        r->n_redelivered++;
+        err = nl_kafka_produce(r->producer, rt->topic, rt->key, strlen(rt->key), rt->payload,
+                               rt->len, rt->hdrs, rt->p);
+        if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            nl_error("produce_failed", "topic=%s error=%s", rt->topic, rd_kafka_err2name(err));
+            r->fatal = 70;
+            return;
+        }
+        r->retries = rt->next;
+        free(rt->topic);
+        free(rt->key);
+        free(rt);
+    }
+}
+
+static void free_retries(struct runner *r)
+{
+    while (r->retries != NULL) {
+        struct retry *rt = r->retries;
+        r->retries = rt->next;
+        free(rt->topic);
+        free(rt->key);
+        free(rt->payload);
+        if (rt->hdrs != NULL) {
+            rd_kafka_headers_destroy(rt->hdrs);
+        }
+        free(rt->p->topic);
+        free(rt->p);
+        free(rt);
+    }
+}
+
+static void store_all_cb(void *arg, const char *topic, int32_t partition, int64_t next)
+{
+    (void)next;
+    store_offset(arg, topic, partition);
+}
+
+/* Waits (bounded) for every outstanding delivery report. 0 if drained. */
+static int drain(struct runner *r, int timeout_ms)
+{
+    int64_t deadline = nl_now_ms() + timeout_ms;
+    do {
+        produce_retries(r);
+        rd_kafka_flush(r->producer, 100);
+    } while ((rd_kafka_outq_len(r->producer) > 0 || r->retries != NULL) && r->fatal == 0 &&
+             nl_now_ms() < deadline);
+    nl_offsets_foreach(r->ot, store_all_cb, r);
+    return rd_kafka_outq_len(r->producer) == 0 && r->retries == NULL ? 0 : -1;
+}
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    struct runner *r = opaque;
+    int cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    rd_kafka_error_t *error = NULL;
+    rd_kafka_resp_err_t aerr = RD_KAFKA_RESP_ERR_NO_ERROR;
+
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        for (int i = 0; i < parts->cnt; i++) {
+            nl_offsets_forget(r->ot, parts->elems[i].topic, parts->elems[i].partition);
+        }
+        nl_info("assigned", "partitions=%d protocol=%s", parts->cnt,
+                cooperative ? "cooperative" : "eager");
+        if (cooperative) {
+            error = rd_kafka_incremental_assign(rk, parts);
+        } else {
+            aerr = rd_kafka_assign(rk, parts);
+        }
+    } else {
+        int lost = rd_kafka_assignment_lost(rk);
+        if (drain(r, (int)r->cfg->drain_timeout_ms) != 0) {
+            nl_warn("revoke_drain_timeout", "outstanding=%d", rd_kafka_outq_len(r->producer));
+        }
+        if (!lost) {
+            rd_kafka_resp_err_t cerr = rd_kafka_commit(rk, NULL, 0);
+            if (cerr != RD_KAFKA_RESP_ERR_NO_ERROR && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+                nl_warn("commit_failed", "on=revoke error=%s", rd_kafka_err2name(cerr));
+            }
+        }
+        for (int i = 0; i < parts->cnt; i++) {
+            nl_offsets_forget(r->ot, parts->elems[i].topic, parts->elems[i].partition);
+        }
+        /* Late reports of the old assignment must not mark new offsets. */
+        r->epoch++;
+        nl_info("revoked", "partitions=%d lost=%d", parts->cnt, lost);
+        if (cooperative) {
+            error = rd_kafka_incremental_unassign(rk, parts);
+        } else {
+            aerr = rd_kafka_assign(rk, NULL);
+        }
+    }
+    if (error != NULL) {
+        nl_error("assign_failed", "error=%s", nl_log_q(rd_kafka_error_string(error)));
+        rd_kafka_error_destroy(error);
+        r->fatal = 70;
+    } else if (aerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        nl_error("assign_failed", "error=%s", rd_kafka_err2name(aerr));
+        r->fatal = 70;
+    }
+}
+
+static rd_kafka_t *consumer_new(struct runner *r, char *errbuf, size_t errlen)
+{
+    char group[256];
+    char client[128];
+    char rkerr[512];
+    rd_kafka_conf_t *conf;
+    rd_kafka_t *rk;
+
+    snprintf(client, sizeof(client), "newsline-%s", r->st->name);
+    snprintf(group, sizeof(group), "%s%s", r->cfg->group_prefix, r->st->name);
+    conf = base_conf(r->cfg, client, r, errbuf, errlen);
+    if (conf == NULL) {
+        return NULL;
+    }
+    if (conf_set(conf, "group.id", group, errbuf, errlen) != 0 ||
+        conf_set(conf, "enable.auto.commit", "true", errbuf, errlen) != 0 ||
+        conf_set(conf, "enable.auto.offset.store", "false", errbuf, errlen) != 0 ||
+        conf_set(conf, "auto.offset.reset", "earliest", errbuf, errlen) != 0 ||
+        apply_user(conf, r->cfg, errbuf, errlen) != 0) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    /* The delivery rule depends on these two; a passthrough may not undo them. */
+    if (conf_set(conf, "enable.auto.offset.store", "false", errbuf, errlen) != 0) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+    rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, rkerr, sizeof(rkerr));
+    if (rk == NULL) {
+        rd_kafka_conf_destroy(conf);
+        nl_errf(errbuf, errlen, NL_EINVAL, "cannot create consumer: %s", rkerr);
+        return NULL;
+    }
+    rd_kafka_poll_set_consumer(rk);
+    return rk;
+}
+
+/* Output headers: the input's, with this stage's schema, name and first-seen
+ * time replacing earlier values. */
+static rd_kafka_headers_t *out_headers(const rd_kafka_headers_t *in, const char *stage,
+                                       const char *payload, size_t len, int64_t seen_ms)
+{
+    rd_kafka_headers_t *h = in != NULL ? rd_kafka_headers_copy(in) : rd_kafka_headers_new(8);
+    char name[64];
+    char ts[32];
+    const char *schema = NULL;
+    size_t slen = 0;
+    const char *p = memmem(payload, len < 64 ? len : 64, "\"schema\":\"", 10);
+
+    if (p != NULL) {
+        schema = p + 10;
+        const char *q = memchr(schema, '"', (size_t)(payload + len - schema));
+        slen = q != NULL ? (size_t)(q - schema) : 0;
+    }
+    rd_kafka_header_remove(h, "nl-schema");
+    rd_kafka_header_remove(h, "nl-stage");
+    if (slen > 0) {
+        rd_kafka_header_add(h, "nl-schema", -1, schema, (ssize_t)slen);
+    }
+    rd_kafka_header_add(h, "nl-stage", -1, stage, -1);
+    snprintf(name, sizeof(name), "nl-t-%s", stage);
+    snprintf(ts, sizeof(ts), "%lld", (long long)seen_ms);
+    rd_kafka_header_remove(h, name);
+    rd_kafka_header_add(h, name, -1, ts, -1);
+    return h;
+}
+
+static void dlq_headers(rd_kafka_headers_t *h, const nl_input *in, const char *payload, size_t len)
+{
+    json_t *rec = json_loadb(payload, len, 0, NULL);
+    char num[32];
+
+    if (rec == NULL) {
+        return;
+    }
+    rd_kafka_header_add(h, "nl-reason-code", -1,
+                        json_string_value(json_object_get(rec, "reason_code")), -1);
+    rd_kafka_header_add(h, "nl-origin-topic", -1, in->topic, -1);
+    snprintf(num, sizeof(num), "%d", (int)in->partition);
+    rd_kafka_header_add(h, "nl-origin-partition", -1, num, -1);
+    snprintf(num, sizeof(num), "%lld", (long long)in->offset);
+    rd_kafka_header_add(h, "nl-origin-offset", -1, num, -1);
+    json_decref(rec);
+}
+
+/* Processes one consumed message and produces its outputs. */
+static void handle_message(struct runner *r, rd_kafka_message_t *rkm, nl_emitter *em)
+{
+    const char *topic = rd_kafka_topic_name(rkm->rkt);
+    rd_kafka_headers_t *in_hdrs = NULL;
+    int64_t seen = nl_now_ms();
+    nl_input in;
+    struct pending *p;
+    int rc;
+
+    r->n_in++;
+    if (nl_offsets_track(r->ot, topic, rkm->partition, rkm->offset) != 0) {
+        /* A re-delivered offset (after a seek): already tracked. */
+        nl_warn("offset_not_tracked", "topic=%s partition=%d offset=%lld", topic,
+                (int)rkm->partition, (long long)rkm->offset);
+        return;
+    }
+    rd_kafka_message_headers(rkm, &in_hdrs);
+    in.payload = rkm->payload ? rkm->payload : "";
+    in.len = rkm->len;
+    in.topic = topic;
+    in.partition = rkm->partition;
+    in.offset = rkm->offset;
+    in.hdrs = in_hdrs;
+
+    for (int attempt = 0;; attempt++) {
+        rc = nl_stage_process_one(r->cfg, r->st, &in, em);
+        if (rc != NL_ETRANSIENT || nl_stop) {
+            break;
+        }
+        /* Transient (disk full, ...): keep the group alive and retry. */
+        nl_warn("process_retry", "topic=%s partition=%d offset=%lld attempt=%d", topic,
+                (int)rkm->partition, (long long)rkm->offset, attempt + 1);
+        for (int i = 0; i < 10 && !nl_stop; i++) {
+            rd_kafka_poll(r->producer, 100);
+        }
+        if ((attempt + 1) * 1000 > r->cfg->drain_timeout_ms * 4) {
+            break;
+        }
+    }
+    if (rc == NL_ETRANSIENT) {
+        nl_error("process_gave_up", "topic=%s partition=%d offset=%lld", topic,
+                 (int)rkm->partition, (long long)rkm->offset);
+        r->fatal = 75;
+        return;
+    }
+    if (rc != 0 && rc != NL_EINVAL && rc != NL_ETOOBIG) {
+        nl_error("process_failed", "topic=%s partition=%d offset=%lld error=%s", topic,
+                 (int)rkm->partition, (long long)rkm->offset, nl_err_code(rc));
+        r->fatal = 70;
+        return;
+    }
+    if (rc != 0) {
+        r->n_dead++;
+    }
+    p = calloc(1, sizeof(*p));
+    if (p == NULL || (p->topic = strdup(topic)) == NULL) {
+        free(p);
+        r->fatal = 70;
+        return;
+    }
+    p->r = r;
+    p->partition = rkm->partition;
+    p->offset = rkm->offset;
+    p->epoch = r->epoch;
+    p->remaining = 1; /* held until every output is queued */
+    for (size_t i = 0; i < em->n; i++) {
+        struct nl_emit_out *o = &em->out[i];
+        rd_kafka_headers_t *h;
+        rd_kafka_resp_err_t err;
+
+        if (o->topic == NULL) {
+            continue;
+        }
+        h = out_headers(in_hdrs, r->st->name, o->payload, o->len, seen);
+        if (rc != 0) {
+            dlq_headers(h, &in, o->payload, o->len);
+        }
+        p->remaining++;
+        err = nl_kafka_produce(r->producer, o->topic, o->key, strlen(o->key), o->payload, o->len,
+                               h, p);
+        if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            rd_kafka_headers_destroy(h);
+            p->remaining--;
+            nl_error("produce_failed", "topic=%s error=%s", o->topic, rd_kafka_err2name(err));
+            r->fatal = 70;
+            break;
+        }
+        o->payload = NULL; /* owned by librdkafka now */
+    }
+    if (r->fatal != 0) {
+        /* Leave p unreleased: its offset must never be stored. */
+        return;
+    }
+    if (--p->remaining == 0) {
+        pending_done(p);
+    }
+}
+
+int nl_stage_run_kafka(const nl_config *cfg, const nl_stage *st)
+{
+    struct runner r;
+    char errbuf[512];
+    char client[128];
+    nl_emitter em;
+    rd_kafka_topic_partition_list_t *sub = NULL;
+    rd_kafka_resp_err_t err;
+    int exit_code = NL_EXIT_OK;
+
+    memset(&r, 0, sizeof(r));
+    r.cfg = cfg;
+    r.st = st;
+    nl_emit_init(&em, (size_t)cfg->max_record_bytes);
+    r.ot = nl_offsets_new();
+    snprintf(client, sizeof(client), "newsline-%s", st->name);
+    r.producer = r.ot ? nl_kafka_producer_new(cfg, client, on_delivery, &r, errbuf, sizeof(errbuf))
+                      : NULL;
+    if (r.producer == NULL) {
+        fprintf(stderr, "newsline-%s: %s\n", st->name, r.ot ? errbuf : "out of memory");
+        exit_code = NL_EXIT_USAGE;
+        goto out;
+    }
+    if (nl_kafka_wait_brokers(r.producer, cfg, errbuf, sizeof(errbuf)) != 0) {
+        fprintf(stderr, "newsline-%s: %s\n", st->name, errbuf);
+        exit_code = NL_EXIT_UNAVAILABLE;
+        goto out;
+    }
+    r.consumer = consumer_new(&r, errbuf, sizeof(errbuf));
+    if (r.consumer == NULL) {
+        fprintf(stderr, "newsline-%s: %s\n", st->name, errbuf);
+        exit_code = NL_EXIT_USAGE;
+        goto out;
+    }
+    sub = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(sub, st->in_topic, RD_KAFKA_PARTITION_UA);
+    err = rd_kafka_subscribe(r.consumer, sub);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        fprintf(stderr, "newsline-%s: cannot subscribe to %s: %s\n", st->name, st->in_topic,
+                rd_kafka_err2str(err));
+        exit_code = NL_EXIT_SOFTWARE;
+        goto out;
+    }
+    nl_info("started", "mode=kafka stage=%s brokers=%s topic=%s group=%s%s", st->name,
+            cfg->brokers, st->in_topic, cfg->group_prefix, st->name);
+
+    while (!nl_stop && r.fatal == 0) {
+        rd_kafka_message_t *rkm;
+
+        produce_retries(&r);
+        rd_kafka_poll(r.producer, 0);
+        if (nl_offsets_in_flight(r.ot) >= (size_t)cfg->max_in_flight) {
+            rd_kafka_poll(r.producer, 50);
+            continue;
+        }
+        rkm = rd_kafka_consumer_poll(r.consumer, 100);
+        if (rkm == NULL) {
+            continue;
+        }
+        if (rkm->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            if (rkm->err == RD_KAFKA_RESP_ERR__FATAL) {
+                r.fatal = 70;
+            } else if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                nl_warn("consume_error", "error=%s reason=%s", rd_kafka_err2name(rkm->err),
+                        nl_log_q(rd_kafka_message_errstr(rkm)));
+            }
+        } else {
+            handle_message(&r, rkm, &em);
+        }
+        rd_kafka_message_destroy(rkm);
+    }
+
+    /* Shutdown: drain, store, commit, leave the group. */
+    if (drain(&r, (int)cfg->drain_timeout_ms) != 0) {
+        nl_error("drain_timeout", "outstanding=%d", rd_kafka_outq_len(r.producer));
+        if (r.fatal == 0) {
+            r.fatal = 75;
+        }
+    }
+    err = rd_kafka_commit(r.consumer, NULL, 0);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+        nl_warn("commit_failed", "on=shutdown error=%s", rd_kafka_err2name(err));
+    }
+    rd_kafka_consumer_close(r.consumer);
+    exit_code = r.fatal;
+    nl_info("stopped", "stage=%s records_in=%zu records_out=%zu dead_letters=%zu redelivered=%zu "
+            "exit=%d",
+            st->name, r.n_in, r.n_out, r.n_dead, r.n_redelivered, exit_code);
+out:
+    if (sub != NULL) {
+        rd_kafka_topic_partition_list_destroy(sub);
+    }
+    if (r.consumer != NULL) {
+        rd_kafka_destroy(r.consumer);
+    }
+    if (r.producer != NULL) {
+        rd_kafka_destroy(r.producer);
+    }
+    free_retries(&r);
+    nl_offsets_free(r.ot);
+    nl_emit_free(&em);
+    return exit_code;
+}

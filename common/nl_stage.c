@@ -1,0 +1,478 @@
+#include "nl_stage_int.h"
+
+#include "nl_buf.h"
+#include "nl_err.h"
+#include "nl_log.h"
+#include "nl_record.h"
+#include "nl_text.h"
+
+#include <getopt.h>
+#include <librdkafka/rdkafka.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+volatile int nl_stop;
+
+#define DLQ_PREFIX_BYTES 512
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    nl_stop = 1;
+}
+
+void nl_signals_install(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    /* No SA_RESTART: a blocking read on stdin must return on SIGTERM. */
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+const char *nl_input_header(const nl_input *in, const char *name, char *buf, size_t buflen)
+{
+    const void *val;
+    size_t size;
+
+    if (in->hdrs == NULL || buflen == 0 ||
+        rd_kafka_header_get_last((rd_kafka_headers_t *)in->hdrs, name, &val, &size) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR ||
+        val == NULL) {
+        return NULL;
+    }
+    if (size >= buflen) {
+        size = buflen - 1;
+    }
+    memcpy(buf, val, size);
+    buf[size] = '\0';
+    return buf;
+}
+
+void nl_emit_init(nl_emitter *em, size_t max_bytes)
+{
+    memset(em, 0, sizeof(*em));
+    em->max_bytes = max_bytes;
+}
+
+void nl_emit_clear(nl_emitter *em)
+{
+    for (size_t i = 0; i < em->n; i++) {
+        free(em->out[i].payload);
+    }
+    em->n = 0;
+}
+
+void nl_emit_free(nl_emitter *em)
+{
+    nl_emit_clear(em);
+    free(em->out);
+    em->out = NULL;
+    em->cap = 0;
+}
+
+static struct nl_emit_out *emit_slot(nl_emitter *em)
+{
+    if (em->n == em->cap) {
+        size_t cap = em->cap ? em->cap * 2 : 4;
+        struct nl_emit_out *o = realloc(em->out, cap * sizeof(*o));
+        if (o == NULL) {
+            return NULL;
+        }
+        em->out = o;
+        em->cap = cap;
+    }
+    return &em->out[em->n];
+}
+
+int nl_emit(nl_emitter *em, const char *topic, json_t *rec)
+{
+    struct nl_emit_out *o = emit_slot(em);
+    const char *id = nl_record_str(rec, "id");
+    size_t len;
+    char *payload;
+
+    if (o == NULL) {
+        json_decref(rec);
+        return NL_ENOMEM;
+    }
+    payload = nl_record_dump(rec, &len);
+    json_decref(rec);
+    if (payload == NULL) {
+        return NL_ENOMEM;
+    }
+    if (len > em->max_bytes) {
+        free(payload);
+        return NL_ETOOBIG;
+    }
+    o->topic = topic;
+    o->payload = payload;
+    o->len = len;
+    o->copy = 0;
+    snprintf(o->key, sizeof(o->key), "%s", id != NULL ? id : "");
+    em->n++;
+    return 0;
+}
+
+int nl_emit_copy(nl_emitter *em, const char *topic)
+{
+    struct nl_emit_out *o;
+    const struct nl_emit_out *last;
+
+    if (em->n == 0) {
+        return NL_EINVAL;
+    }
+    o = emit_slot(em);
+    if (o == NULL) {
+        return NL_ENOMEM;
+    }
+    last = &em->out[em->n - 1];
+    o->payload = malloc(last->len + 1);
+    if (o->payload == NULL) {
+        return NL_ENOMEM;
+    }
+    memcpy(o->payload, last->payload, last->len + 1);
+    o->len = last->len;
+    memcpy(o->key, last->key, sizeof(o->key));
+    o->topic = topic;
+    o->copy = 1;
+    em->n++;
+    return 0;
+}
+
+json_t *nl_dlq_record(const char *stage, const char *reason_code, const char *reason,
+                      const nl_input *in)
+{
+    char id[17];
+    char hash[17];
+    char now[32];
+    size_t plen;
+    char *prefix;
+    json_t *rec;
+    json_t *origin;
+    json_t *payload;
+
+    /* The dead letter's id is the payload's hash: the same bad record
+     * dead-lettered twice keeps one identity. */
+    nl_id_from_string(in->payload, in->len, id);
+    memcpy(hash, id, sizeof(hash));
+    nl_format_time_ms(nl_now_ms(), now);
+    prefix = nl_utf8_sanitize(in->payload, in->len, DLQ_PREFIX_BYTES, &plen);
+    rec = nl_record_new(NL_SCHEMA_DLQ, id);
+    origin = json_pack("{s:s, s:i, s:I}", "topic", in->topic, "partition", (int)in->partition,
+                       "offset", (json_int_t)in->offset);
+    payload = prefix == NULL ? NULL
+                             : json_pack("{s:I, s:s, s:s%}", "length", (json_int_t)in->len,
+                                         "hash_fnv1a64", hash, "prefix", prefix, plen);
+    free(prefix);
+    if (rec == NULL || origin == NULL || payload == NULL) {
+        json_decref(rec);
+        json_decref(origin);
+        json_decref(payload);
+        return NULL;
+    }
+    /* reason may quote hostile bytes: keep it valid UTF-8 */
+    char *safe_reason = nl_utf8_sanitize(reason, strlen(reason), 1024, NULL);
+    if (nl_record_set_str(rec, "stage", stage) != 0 ||
+        nl_record_set_str(rec, "reason_code", reason_code) != 0 || safe_reason == NULL ||
+        nl_record_set_str(rec, "reason", safe_reason) != 0 ||
+        nl_record_set_str(rec, "daemon_version", NL_VERSION) != 0 ||
+        nl_record_set_str(rec, "at", now) != 0 || nl_record_set_new(rec, "origin", origin) != 0 ||
+        nl_record_set_new(rec, "payload", payload) != 0) {
+        free(safe_reason);
+        json_decref(rec);
+        return NULL;
+    }
+    free(safe_reason);
+    return rec;
+}
+
+int nl_stage_process_one(const nl_config *cfg, const nl_stage *st, const nl_input *in,
+                         nl_emitter *em)
+{
+    char errbuf[512] = "";
+    const char *code = NULL;
+    json_t *rec = NULL;
+    json_t *dlq;
+    int rc;
+
+    nl_emit_clear(em);
+    if (in->len > (size_t)cfg->max_record_bytes) {
+        code = "too_big";
+        snprintf(errbuf, sizeof(errbuf), "record of %zu bytes exceeds max_record_bytes %lld",
+                 in->len, (long long)cfg->max_record_bytes);
+        rc = NL_ETOOBIG;
+    } else {
+        rc = nl_record_parse(in->payload, in->len, st->in_schema, &rec, &code, errbuf,
+                             sizeof(errbuf));
+        if (rc == 0) {
+            rc = st->process(st->ctx, in, rec, em, &code, errbuf, sizeof(errbuf));
+            json_decref(rec);
+        }
+    }
+    if (rc == 0 || (rc != NL_EINVAL && rc != NL_ETOOBIG)) {
+        return rc;
+    }
+    nl_emit_clear(em);
+    if (code == NULL) {
+        code = nl_err_code(rc);
+    }
+    nl_warn("dead_letter", "stage=%s reason_code=%s reason=%s origin_topic=%s partition=%d offset=%lld",
+            st->name, code, nl_log_q(errbuf), in->topic, (int)in->partition, (long long)in->offset);
+    dlq = nl_dlq_record(st->name, code, errbuf, in);
+    if (dlq == NULL) {
+        return NL_ENOMEM;
+    }
+    /* A dead letter is small by construction; lift the cap for it. */
+    size_t max = em->max_bytes;
+    em->max_bytes = (size_t)-1;
+    int erc = nl_emit(em, cfg->topic_dlq, dlq);
+    em->max_bytes = max;
+    return erc != 0 ? erc : rc;
+}
+
+/* Reads one line of at most max bytes into b. Returns 1 with a line, 0 at
+ * EOF, NL_ETOOBIG if the line was longer (the rest of it is consumed and b
+ * holds its first max bytes), NL_EIO on a read error or signal. */
+static int read_line(FILE *in, nl_buf *b, size_t max, int64_t *lineno)
+{
+    char chunk[65536];
+    int too_big = 0;
+
+    nl_buf_reset(b);
+    for (;;) {
+        size_t n;
+        int eol;
+        if (fgets(chunk, sizeof(chunk), in) == NULL) {
+            if (ferror(in)) {
+                return NL_EIO;
+            }
+            if (b->len == 0 && !too_big) {
+                return 0;
+            }
+            break;
+        }
+        n = strlen(chunk);
+        eol = n > 0 && chunk[n - 1] == '\n';
+        if (eol) {
+            n--;
+        }
+        if (!too_big && nl_buf_append(b, chunk, n) != 0) {
+            too_big = 1;
+        }
+        if (eol) {
+            break;
+        }
+    }
+    (*lineno)++;
+    (void)max;
+    return too_big ? NL_ETOOBIG : 1;
+}
+
+int nl_stage_run_stdin(const nl_config *cfg, const nl_stage *st, FILE *in, FILE *out)
+{
+    nl_buf line;
+    nl_emitter em;
+    int64_t lineno = 0;
+    int rc = NL_EXIT_OK;
+    size_t n_in = 0, n_out = 0, n_dead = 0;
+
+    nl_buf_init(&line, (size_t)cfg->max_record_bytes);
+    nl_emit_init(&em, (size_t)cfg->max_record_bytes);
+    nl_info("started", "mode=stdin stage=%s", st->name);
+    while (!nl_stop) {
+        int r = read_line(in, &line, (size_t)cfg->max_record_bytes, &lineno);
+        nl_input inp = {line.ptr ? line.ptr : "", line.len, "stdin", -1, lineno, NULL};
+        int prc;
+
+        if (r == 0) {
+            break;
+        }
+        if (r == NL_EIO) {
+            if (!nl_stop) {
+                nl_error("read_failed", "line=%lld", (long long)lineno + 1);
+                rc = NL_EXIT_FAIL;
+            }
+            break;
+        }
+        if (r == NL_ETOOBIG) {
+            char reason[128];
+            json_t *dlq;
+            snprintf(reason, sizeof(reason), "line longer than max_record_bytes %lld",
+                     (long long)cfg->max_record_bytes);
+            inp.payload = "";
+            inp.len = 0;
+            dlq = nl_dlq_record(st->name, "too_big", reason, &inp);
+            nl_emit_clear(&em);
+            em.max_bytes = (size_t)-1;
+            prc = dlq == NULL ? NL_ENOMEM : nl_emit(&em, cfg->topic_dlq, dlq);
+            em.max_bytes = (size_t)cfg->max_record_bytes;
+            if (prc == 0) {
+                prc = NL_ETOOBIG;
+            }
+        } else if (line.len == 0) {
+            continue;
+        } else {
+            n_in++;
+            /* Dead letters from an earlier stage pass through untouched. */
+            if (strstr(line.ptr, "\"" NL_SCHEMA_DLQ "\"") != NULL) {
+                json_t *probe = json_loadb(line.ptr, line.len, 0, NULL);
+                int is_dlq = probe != NULL &&
+                             strcmp(nl_record_str(probe, "schema") ? nl_record_str(probe, "schema")
+                                                                   : "",
+                                    NL_SCHEMA_DLQ) == 0;
+                json_decref(probe);
+                if (is_dlq) {
+                    fwrite(line.ptr, 1, line.len, out);
+                    fputc('\n', out);
+                    fflush(out);
+                    continue;
+                }
+            }
+            for (int attempt = 0;; attempt++) {
+                prc = nl_stage_process_one(cfg, st, &inp, &em);
+                if (prc != NL_ETRANSIENT || attempt >= 5 || nl_stop) {
+                    break;
+                }
+                sleep(1u << attempt);
+            }
+        }
+        if (prc != 0 && prc != NL_EINVAL && prc != NL_ETOOBIG) {
+            nl_error("process_failed", "line=%lld error=%s", (long long)lineno, nl_err_code(prc));
+            rc = prc == NL_ETRANSIENT ? NL_EXIT_TEMPFAIL : NL_EXIT_SOFTWARE;
+            break;
+        }
+        if (prc != 0) {
+            n_dead++;
+        }
+        for (size_t i = 0; i < em.n; i++) {
+            if (em.out[i].copy) {
+                continue;
+            }
+            fwrite(em.out[i].payload, 1, em.out[i].len, out);
+            fputc('\n', out);
+            n_out++;
+        }
+        if (fflush(out) != 0) {
+            nl_error("write_failed", "stage=%s", st->name);
+            rc = NL_EXIT_FAIL;
+            break;
+        }
+    }
+    nl_info("stopped", "mode=stdin stage=%s records_in=%zu records_out=%zu dead_letters=%zu",
+            st->name, n_in, n_out, n_dead);
+    nl_emit_free(&em);
+    nl_buf_free(&line);
+    return rc;
+}
+
+static void usage(FILE *out, const char *prog, const char *summary)
+{
+    fprintf(out,
+            "Usage: %s [options]\n"
+            "%s\n\n"
+            "Options:\n"
+            "  --config FILE       JSON config file (default: $NEWSLINE_CONFIG if set)\n"
+            "  --set KEY=VALUE     override one config key (repeatable)\n"
+            "  --brokers LIST      same as --set brokers=LIST\n"
+            "  --stdin             NDJSON filter: records on stdin, records on stdout, no Kafka\n"
+            "  --log-level LEVEL   debug, info, warn, error\n"
+            "  --help, --version\n\n"
+            "Config keys (environment NEWSLINE_<KEY> with dots as underscores):\n",
+            prog, summary);
+    nl_config_print_keys(out);
+    fprintf(out, "\nExit status: 0 ok, 2 bad usage or config, 69 brokers unreachable at start,\n"
+                 "70 fatal error (restart; nothing was committed past the last delivered record),\n"
+                 "75 could not drain in time (restart).\n");
+}
+
+int nl_daemon_init(int argc, char **argv, const char *prog, const char *summary, nl_config *cfg,
+                   int *stdin_mode, int *argi)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},  {"set", required_argument, NULL, 's'},
+        {"brokers", required_argument, NULL, 'b'}, {"stdin", no_argument, NULL, 'i'},
+        {"log-level", required_argument, NULL, 'l'}, {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},       {NULL, 0, NULL, 0},
+    };
+    char errbuf[512];
+    const char *config_path = getenv("NEWSLINE_CONFIG");
+    int c;
+
+    nl_log_init(prog);
+    *stdin_mode = 0;
+    if (nl_config_init(cfg) != 0) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        return NL_EXIT_SOFTWARE;
+    }
+    /* First pass: find the config file and the one-shot flags. */
+    opterr = 0;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+        if (c == 'c') {
+            config_path = optarg;
+        } else if (c == 'i') {
+            *stdin_mode = 1;
+        } else if (c == 'h') {
+            usage(stdout, prog, summary);
+            return -1;
+        } else if (c == 'V') {
+            printf("%s %s\n", prog, NL_VERSION);
+            return -1;
+        } else if (c == '?') {
+            fprintf(stderr, "%s: unknown or incomplete option %s (see --help)\n", prog,
+                    argv[optind - 1]);
+            return NL_EXIT_USAGE;
+        }
+    }
+    if (argi != NULL) {
+        *argi = optind;
+    } else if (optind < argc) {
+        fprintf(stderr, "%s: unexpected argument \"%s\" (see --help)\n", prog, argv[optind]);
+        return NL_EXIT_USAGE;
+    }
+    if (config_path != NULL && config_path[0] != '\0' &&
+        nl_config_load_file(cfg, config_path, errbuf, sizeof(errbuf)) != 0) {
+        fprintf(stderr, "%s: %s\n", prog, errbuf);
+        return NL_EXIT_USAGE;
+    }
+    if (nl_config_load_env(cfg, errbuf, sizeof(errbuf)) != 0) {
+        fprintf(stderr, "%s: %s\n", prog, errbuf);
+        return NL_EXIT_USAGE;
+    }
+    /* Second pass: flags override file and environment. */
+    optind = 0; /* 0 makes glibc re-initialise its scanner */
+    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+        int rc = 0;
+        if (c == 's') {
+            char *eq = strchr(optarg, '=');
+            if (eq == NULL) {
+                fprintf(stderr, "%s: --set %s: expected KEY=VALUE\n", prog, optarg);
+                return NL_EXIT_USAGE;
+            }
+            *eq = '\0';
+            rc = nl_config_set(cfg, optarg, eq + 1, errbuf, sizeof(errbuf));
+            *eq = '=';
+        } else if (c == 'b') {
+            rc = nl_config_set(cfg, "brokers", optarg, errbuf, sizeof(errbuf));
+        } else if (c == 'l') {
+            rc = nl_config_set(cfg, "log_level", optarg, errbuf, sizeof(errbuf));
+        }
+        if (rc != 0) {
+            fprintf(stderr, "%s: %s\n", prog, errbuf);
+            return NL_EXIT_USAGE;
+        }
+    }
+    if (nl_config_check_kafka(cfg, errbuf, sizeof(errbuf)) != 0) {
+        fprintf(stderr, "%s: %s\n", prog, errbuf);
+        return NL_EXIT_USAGE;
+    }
+    nl_log_set_level(cfg->log_level);
+    nl_signals_install();
+    return 0;
+}

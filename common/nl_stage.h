@@ -1,0 +1,97 @@
+/* A pipeline stage: what a daemon plugs into the common runner.
+ *
+ * The runner owns the life cycle (Kafka or stdin mode), the delivery rule,
+ * dead letters and signals; a stage only says how to turn one input record
+ * into zero or more output records. Its process function:
+ *   - gets the input record already parsed and checked against in_schema
+ *     (a record that fails that check is dead-lettered by the runner);
+ *   - emits outputs with nl_emit(), which consumes the record it is given;
+ *   - returns 0, or an error class: NL_EINVAL / NL_ETOOBIG dead-letter the
+ *     input with *code and errbuf as the reason (outputs emitted so far are
+ *     discarded); NL_ETRANSIENT retries the same input later; NL_EFATAL or
+ *     NL_ENOMEM stop the daemon (exit 70) without committing the input. */
+#ifndef NL_STAGE_H
+#define NL_STAGE_H
+
+#include "nl_config.h"
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Exit codes shared by every daemon (sysexits.h meanings). */
+enum {
+    NL_EXIT_OK = 0,
+    NL_EXIT_FAIL = 1,
+    NL_EXIT_USAGE = 2,       /* bad flag or config: nothing was started */
+    NL_EXIT_UNAVAILABLE = 69, /* brokers unreachable at start */
+    NL_EXIT_SOFTWARE = 70,   /* fatal error: restart me, nothing was lost */
+    NL_EXIT_TEMPFAIL = 75,   /* could not drain in time: restart me */
+};
+
+typedef struct nl_input {
+    const char *payload;
+    size_t len;
+    const char *topic; /* "stdin" in stdin mode */
+    int32_t partition; /* -1 in stdin mode */
+    int64_t offset;    /* line number in stdin mode */
+    const void *hdrs;  /* rd_kafka_headers_t *, or NULL */
+} nl_input;
+
+/* Copies the value of header `name` (NUL-terminated) into buf; returns buf,
+ * or NULL if the input has no such header. */
+const char *nl_input_header(const nl_input *in, const char *name, char *buf, size_t buflen);
+
+typedef struct nl_emitter nl_emitter;
+
+/* Queues rec (consumed, even on failure) for topic. topic NULL marks a
+ * report: printed in stdin mode, not produced in Kafka mode. The Kafka key
+ * is rec's "id". 0, NL_ENOMEM, or NL_ETOOBIG when the serialised record
+ * passes max_record_bytes. */
+int nl_emit(nl_emitter *em, const char *topic, json_t *rec);
+
+/* Queues another copy of the last emitted record for topic (a fan-out
+ * topic); stdin mode prints each record once, so copies are skipped there. */
+int nl_emit_copy(nl_emitter *em, const char *topic);
+
+typedef int (*nl_process_fn)(void *ctx, const nl_input *in, json_t *rec, nl_emitter *em,
+                             const char **code, char *errbuf, size_t errlen);
+
+typedef struct nl_stage {
+    const char *name;      /* "parser": consumer group suffix, dead-letter "stage" */
+    const char *in_schema; /* schema every input must have, e.g. NL_SCHEMA_RAW */
+    const char *in_topic;  /* input topic (Kafka mode) */
+    nl_process_fn process;
+    void *ctx;
+} nl_stage;
+
+/* Runs the stage as a consumer-group member until SIGTERM/SIGINT or a
+ * fatal error. Returns a process exit code (NL_EXIT_*). */
+int nl_stage_run_kafka(const nl_config *cfg, const nl_stage *st);
+
+/* Runs the stage as an NDJSON filter from in to out until EOF or SIGTERM.
+ * Dead letters are written to out as newsline.dlq/1 records, and dead
+ * letters read from in are passed through unchanged. Returns an exit code. */
+int nl_stage_run_stdin(const nl_config *cfg, const nl_stage *st, FILE *in, FILE *out);
+
+/* Builds a newsline.dlq/1 record for a payload a stage could not use. */
+json_t *nl_dlq_record(const char *stage, const char *reason_code, const char *reason,
+                      const nl_input *in);
+
+/* Common daemon start-up: parses the shared flags (--config, --set, --brokers,
+ * --stdin, --log-level, --help, --version), loads config file, environment
+ * and flags in that order, checks kafka.* keys, and sets up logging and
+ * signal handlers. On a usage or config error it prints one line and
+ * returns NL_EXIT_USAGE; after --help/--version it returns -1 (exit 0).
+ * Otherwise 0, with *stdin_mode set. If argi is NULL any positional
+ * argument is an error; otherwise parsing stops at the first one (a
+ * subcommand) and *argi is its index (argc if none). */
+int nl_daemon_init(int argc, char **argv, const char *prog, const char *summary, nl_config *cfg,
+                   int *stdin_mode, int *argi);
+
+/* Set by SIGTERM/SIGINT once nl_daemon_init (or nl_signals_install) ran. */
+extern volatile int nl_stop;
+void nl_signals_install(void);
+
+#endif
