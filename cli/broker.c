@@ -50,6 +50,8 @@ int cli_broker(const nl_config *cfg, int argc, char **argv)
     }
     /* The mock cluster lives inside a client instance. */
     conf = rd_kafka_conf_new();
+    /* its host client has no bootstrap servers of its own: quiet that warning */
+    rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof(errstr));
     rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
     if (rk == NULL) {
         fprintf(stderr, "newsline broker: %s\n", errstr);

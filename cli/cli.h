@@ -9,5 +9,8 @@
 int cli_replay(const nl_config *cfg, int argc, char **argv);
 int cli_fetch(const nl_config *cfg, int argc, char **argv);
 int cli_broker(const nl_config *cfg, int argc, char **argv);
+int cli_topics(const nl_config *cfg, int argc, char **argv);
+int cli_tail(const nl_config *cfg, int argc, char **argv);
+int cli_produce(const nl_config *cfg, int argc, char **argv);
 
 #endif

@@ -19,6 +19,13 @@ static const char summary[] =
     "        run librdkafka's mock cluster on 127.0.0.1 and print its bootstrap address.\n"
     "        IN-MEMORY, FOR DEMOS AND TESTS ONLY: nothing is kept on disk and everything\n"
     "        is gone when it stops. Use deploy/kafka.sh for a real broker.\n"
+    "  topics [--partitions N] [--replication N]\n"
+    "        create the pipeline topics on a real broker (sized for max_record_bytes)\n"
+    "  tail [--count N] [--idle-ms MS] [--meta] [--group G] TOPIC...\n"
+    "        print records from topics as JSON lines, from the beginning (--meta adds\n"
+    "        topic, partition, offset and headers)\n"
+    "  produce TOPIC\n"
+    "        produce each line of standard input as one message, byte for byte\n"
     "  config\n"
     "        print the effective configuration as JSON\n\n"
     "Options come before the command.";
@@ -47,6 +54,12 @@ int main(int argc, char **argv)
         rc = cli_fetch(&cfg, argc - argi, argv + argi);
     } else if (strcmp(cmd, "broker") == 0) {
         rc = cli_broker(&cfg, argc - argi, argv + argi);
+    } else if (strcmp(cmd, "topics") == 0) {
+        rc = cli_topics(&cfg, argc - argi, argv + argi);
+    } else if (strcmp(cmd, "tail") == 0) {
+        rc = cli_tail(&cfg, argc - argi, argv + argi);
+    } else if (strcmp(cmd, "produce") == 0) {
+        rc = cli_produce(&cfg, argc - argi, argv + argi);
     } else if (strcmp(cmd, "config") == 0) {
         nl_config_print(&cfg, stdout);
         rc = 0;

@@ -43,6 +43,7 @@ typedef struct nl_config {
     char *fetcher_user_agent;
     int64_t fetcher_timeout_ms;
     int64_t fetcher_max_redirects;
+    int64_t debug_process_delay_ms;
     char *tagger_watchlist;
     char *sink_corpus_dir;
 

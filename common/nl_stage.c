@@ -208,6 +208,9 @@ int nl_stage_process_one(const nl_config *cfg, const nl_stage *st, const nl_inpu
                  in->len, (long long)cfg->max_record_bytes);
         rc = NL_ETOOBIG;
     } else {
+        if (cfg->debug_process_delay_ms > 0) {
+            usleep((useconds_t)cfg->debug_process_delay_ms * 1000);
+        }
         rc = nl_record_parse(in->payload, in->len, st->in_schema, &rec, &code, errbuf,
                              sizeof(errbuf));
         if (rc == 0) {
