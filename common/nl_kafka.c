@@ -61,8 +61,10 @@ struct runner {
 
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
-    int lvl = level <= 3 ? NL_LOG_ERROR : level <= 4 ? NL_LOG_WARN : level <= 6 ? NL_LOG_INFO
-                                                                                : NL_LOG_DEBUG;
+    /* librdkafka logs broker connection failures at LOG_ERR, yet it retries
+     * them itself; what is fatal arrives through error_cb. So nothing here is
+     * louder than a warning. */
+    int lvl = level <= 4 ? NL_LOG_WARN : level <= 6 ? NL_LOG_INFO : NL_LOG_DEBUG;
     nl_log(lvl, "librdkafka", "client=%s facility=%s msg=%s", rd_kafka_name(rk), fac,
            nl_log_q(buf));
 }

@@ -102,6 +102,7 @@ nl_broker() {
     local f="${NL_KAFKA_BOOTSTRAP_FILE:-}"
     [[ -n "$f" && -s "$f" ]] || die "real Kafka not running (no bootstrap file '$f')"
     NEWSLINE_BROKERS=$(cat "$f")
+    export NEWSLINE_BROKERS
     "$NL_BIN/newsline" topics --partitions 3 >"$NL_WORK/topics.log" 2>&1 ||
       die "cannot create topics: $(cat "$NL_WORK/topics.log")"
   fi
