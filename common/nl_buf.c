@@ -3,6 +3,7 @@
 #include "nl_err.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,10 +44,14 @@ int nl_buf_append(nl_buf *b, const void *data, size_t n)
     if (need > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
         char *p;
-        while (cap < need) {
+        while (cap < need && cap <= SIZE_MAX / 2) {
             cap *= 2;
         }
-        if (cap > b->max + 1) {
+        if (cap < need) {
+            cap = need;
+        }
+        /* max + 1 (room for the NUL) must not wrap for an uncapped buffer */
+        if (b->max < SIZE_MAX && cap > b->max + 1) {
             cap = b->max + 1;
         }
         p = realloc(b->ptr, cap);
@@ -76,6 +81,7 @@ int nl_buf_appendf(nl_buf *b, const char *fmt, ...)
     n = vsnprintf(small, sizeof(small), fmt, ap);
     va_end(ap);
     if (n < 0) {
+        nl_buf_free(b);
         return NL_EINVAL;
     }
     if ((size_t)n < sizeof(small)) {

@@ -8,6 +8,7 @@
 #include <librdkafka/rdkafka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #ifndef NL_DATADIR
 #define NL_DATADIR "."
@@ -245,8 +246,14 @@ int nl_config_load_file(nl_config *cfg, const char *path, char *errbuf, size_t e
     int rc;
     FILE *f = fopen(path, "r");
 
+    struct stat sb;
+
     if (f == NULL) {
         return nl_errf(errbuf, errlen, NL_EIO, "config %s: %s", path, strerror(errno));
+    }
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        fclose(f);
+        return nl_errf(errbuf, errlen, NL_EIO, "config %s: not a regular file", path);
     }
     root = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
     fclose(f);
@@ -277,10 +284,12 @@ int nl_config_load_env(nl_config *cfg, char *errbuf, size_t errlen)
         v = getenv(env);
         if (v != NULL) {
             int rc = set_entry(cfg, &cfg_table[i], v, errbuf, errlen);
-            if (rc != 0) {
+            if (rc != 0 && errbuf != NULL && errlen > 0) {
                 char tmp[256];
                 snprintf(tmp, sizeof(tmp), "%s (from environment %s)", errbuf, env);
                 snprintf(errbuf, errlen, "%s", tmp);
+            }
+            if (rc != 0) {
                 return rc;
             }
         }

@@ -101,6 +101,8 @@ int nl_emit(nl_emitter *em, const char *topic, json_t *rec)
         json_decref(rec);
         return NL_ENOMEM;
     }
+    /* The key is copied before the record (which owns id) is released. */
+    snprintf(o->key, sizeof(o->key), "%s", id != NULL ? id : "");
     payload = nl_record_dump(rec, &len);
     json_decref(rec);
     if (payload == NULL) {
@@ -114,7 +116,6 @@ int nl_emit(nl_emitter *em, const char *topic, json_t *rec)
     o->payload = payload;
     o->len = len;
     o->copy = 0;
-    snprintf(o->key, sizeof(o->key), "%s", id != NULL ? id : "");
     em->n++;
     return 0;
 }
@@ -239,41 +240,40 @@ int nl_stage_process_one(const nl_config *cfg, const nl_stage *st, const nl_inpu
     return erc != 0 ? erc : rc;
 }
 
-/* Reads one line of at most max bytes into b. Returns 1 with a line, 0 at
- * EOF, NL_ETOOBIG if the line was longer (the rest of it is consumed and b
- * holds its first max bytes), NL_EIO on a read error or signal. */
-static int read_line(FILE *in, nl_buf *b, size_t max, int64_t *lineno)
+/* Reads one line (NUL bytes included, the newline not) into b, whose cap
+ * is max_record_bytes. Returns 1 with a line, 0 at EOF, NL_ETOOBIG if the
+ * line was longer (the rest of it is consumed and b is left empty), NL_EIO
+ * on a read error or a signal. */
+static int read_line(FILE *in, nl_buf *b, int64_t *lineno)
 {
     char chunk[65536];
+    size_t n = 0;
     int too_big = 0;
+    int c = EOF;
 
     nl_buf_reset(b);
     for (;;) {
-        size_t n;
-        int eol;
-        if (fgets(chunk, sizeof(chunk), in) == NULL) {
-            if (ferror(in)) {
-                return NL_EIO;
+        c = getc_unlocked(in);
+        if (c == EOF || c == '\n' || n == sizeof(chunk)) {
+            if (!too_big && n > 0 && nl_buf_append(b, chunk, n) != 0) {
+                too_big = 1;
             }
-            if (b->len == 0 && !too_big) {
-                return 0;
-            }
+            n = 0;
+        }
+        if (c == EOF || c == '\n') {
             break;
         }
-        n = strlen(chunk);
-        eol = n > 0 && chunk[n - 1] == '\n';
-        if (eol) {
-            n--;
+        chunk[n++] = (char)c;
+    }
+    if (c == EOF) {
+        if (ferror(in)) {
+            return NL_EIO;
         }
-        if (!too_big && nl_buf_append(b, chunk, n) != 0) {
-            too_big = 1;
-        }
-        if (eol) {
-            break;
+        if (b->len == 0 && !too_big) {
+            return 0;
         }
     }
     (*lineno)++;
-    (void)max;
     return too_big ? NL_ETOOBIG : 1;
 }
 
@@ -289,7 +289,7 @@ int nl_stage_run_stdin(const nl_config *cfg, const nl_stage *st, FILE *in, FILE 
     nl_emit_init(&em, (size_t)cfg->max_record_bytes);
     nl_info("started", "mode=stdin stage=%s", st->name);
     while (!nl_stop) {
-        int r = read_line(in, &line, (size_t)cfg->max_record_bytes, &lineno);
+        int r = read_line(in, &line, &lineno);
         nl_input inp = {line.ptr ? line.ptr : "", line.len, "stdin", -1, lineno, NULL};
         int prc;
 
