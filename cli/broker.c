@@ -18,8 +18,8 @@ int cli_broker(const nl_config *cfg, int argc, char **argv)
                                          {"bootstrap-file", required_argument, NULL, 'f'},
                                          {"brokers", required_argument, NULL, 'b'},
                                          {NULL, 0, NULL, 0}};
-    const char *topics[] = {cfg->topic_fetch, cfg->topic_raw, cfg->topic_parsed,
-                            cfg->topic_tagged, cfg->topic_dlq};
+    const char *topics[] = {cfg->topic_fetch, cfg->topic_raw, cfg->topic_parsed, cfg->topic_tagged,
+                            cfg->topic_dlq};
     long partitions = 6, nbrokers = 1;
     const char *bootstrap_file = NULL;
     char errstr[512];
@@ -42,8 +42,8 @@ int cli_broker(const nl_config *cfg, int argc, char **argv)
                             "[--bootstrap-file FILE]\n");
             return NL_EXIT_USAGE;
         }
-        if (end != NULL && (*end != '\0' || partitions < 1 || partitions > 1000 ||
-                            nbrokers < 1 || nbrokers > 9)) {
+        if (end != NULL &&
+            (*end != '\0' || partitions < 1 || partitions > 1000 || nbrokers < 1 || nbrokers > 9)) {
             fprintf(stderr, "newsline broker: --partitions 1..1000, --brokers 1..9\n");
             return NL_EXIT_USAGE;
         }

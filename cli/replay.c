@@ -40,8 +40,8 @@ static int seed_name(const char *name, char id[17])
     const char *us = strchr(name, '_');
     size_t digits = (size_t)(us != NULL ? us - name : 0);
 
-    if (us == NULL || digits == 0 || strspn(name, "0123456789") != digits ||
-        strlen(us + 1) != 20 || strcmp(us + 17, ".txt") != 0) {
+    if (us == NULL || digits == 0 || strspn(name, "0123456789") != digits || strlen(us + 1) != 20 ||
+        strcmp(us + 17, ".txt") != 0) {
         return 0;
     }
     memcpy(id, us + 1, 16);
@@ -213,8 +213,8 @@ static int finish(rd_kafka_t *rk, const nl_config *cfg, struct tally *t, size_t 
 static rd_kafka_t *connect_producer(const nl_config *cfg, struct tally *t)
 {
     char errbuf[512];
-    rd_kafka_t *rk = nl_kafka_producer_new(cfg, "newsline-cli", on_delivery, t, errbuf,
-                                           sizeof(errbuf));
+    rd_kafka_t *rk =
+        nl_kafka_producer_new(cfg, "newsline-cli", on_delivery, t, errbuf, sizeof(errbuf));
     if (rk == NULL) {
         fprintf(stderr, "newsline: %s\n", errbuf);
         return NULL;
@@ -287,8 +287,8 @@ int cli_replay(const nl_config *cfg, int argc, char **argv)
         char errbuf[512];
         char id[17];
         size_t len = 0;
-        char *body = read_all(paths[i], (size_t)cfg->max_record_bytes, &len, errbuf,
-                              sizeof(errbuf));
+        char *body =
+            read_all(paths[i], (size_t)cfg->max_record_bytes, &len, errbuf, sizeof(errbuf));
         const char *base = strrchr(paths[i], '/');
 
         base = base != NULL ? base + 1 : paths[i];
@@ -337,9 +337,8 @@ int cli_replay(const nl_config *cfg, int argc, char **argv)
     fprintf(stderr,
             "replayed %zu document(s) (%.1f KiB) to %s in %.2f s: %zu acknowledged, %zu failed, "
             "%zu skipped\n",
-            produced, (double)t.bytes / 1024.0, cfg->topic_raw,
-            (double)(nl_now_ms() - t0) / 1000.0, t.acked, t.failed + (produced - t.acked - t.failed),
-            skipped);
+            produced, (double)t.bytes / 1024.0, cfg->topic_raw, (double)(nl_now_ms() - t0) / 1000.0,
+            t.acked, t.failed + (produced - t.acked - t.failed), skipped);
     if (skipped > 0 && rc == 0) {
         rc = NL_EXIT_FAIL;
     }

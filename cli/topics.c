@@ -30,8 +30,8 @@ int cli_topics(const nl_config *cfg, int argc, char **argv)
     static const struct option opts[] = {{"partitions", required_argument, NULL, 'p'},
                                          {"replication", required_argument, NULL, 'r'},
                                          {NULL, 0, NULL, 0}};
-    const char *topics[] = {cfg->topic_fetch, cfg->topic_raw, cfg->topic_parsed,
-                            cfg->topic_tagged, cfg->topic_dlq};
+    const char *topics[] = {cfg->topic_fetch, cfg->topic_raw, cfg->topic_parsed, cfg->topic_tagged,
+                            cfg->topic_dlq};
     const size_t nt = sizeof(topics) / sizeof(topics[0]);
     long partitions = 6, replication = 1;
     char errbuf[512], maxbytes[32];
@@ -91,8 +91,7 @@ int cli_topics(const nl_config *cfg, int argc, char **argv)
                 } else if (err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
                     printf("exists  %s\n", rd_kafka_topic_result_name(res[i]));
                 } else {
-                    fprintf(stderr, "newsline topics: %s: %s\n",
-                            rd_kafka_topic_result_name(res[i]),
+                    fprintf(stderr, "newsline topics: %s: %s\n", rd_kafka_topic_result_name(res[i]),
                             rd_kafka_topic_result_error_string(res[i]));
                     rc = NL_EXIT_FAIL;
                 }
@@ -132,8 +131,8 @@ static void print_message(const rd_kafka_message_t *rkm, int meta)
         const void *val;
         size_t size;
         if (rd_kafka_message_headers(rkm, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-            for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &val, &size) ==
-                               RD_KAFKA_RESP_ERR_NO_ERROR;
+            for (size_t i = 0;
+                 rd_kafka_header_get_all(hdrs, i, &name, &val, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
                  i++) {
                 char *s = nl_utf8_sanitize(val ? val : "", size, 4096, &size);
                 if (s != NULL) {

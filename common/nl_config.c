@@ -25,8 +25,14 @@ static const struct cfg_entry {
     size_t off;
     const char *help;
 } cfg_table[] = {
-#define S(name, def, field, help) {name, CFG_STR, def, 0, 0, offsetof(nl_config, field), help}
-#define I(name, def, lo, hi, field, help) {name, CFG_INT, def, lo, hi, offsetof(nl_config, field), help}
+#define S(name, def, field, help)                                                                  \
+    {                                                                                              \
+        name, CFG_STR, def, 0, 0, offsetof(nl_config, field), help                                 \
+    }
+#define I(name, def, lo, hi, field, help)                                                          \
+    {                                                                                              \
+        name, CFG_INT, def, lo, hi, offsetof(nl_config, field), help                               \
+    }
     S("brokers", "127.0.0.1:9092", brokers, "Kafka bootstrap servers, host:port[,host:port]"),
     S("group_prefix", "newsline-", group_prefix, "consumer group of a stage = prefix + stage name"),
     {"log_level", CFG_LOGLEVEL, "info", 0, 0, offsetof(nl_config, log_level),
@@ -304,8 +310,8 @@ int nl_config_check_kafka(const nl_config *cfg, char *errbuf, size_t errlen)
     int rc = 0;
 
     for (size_t i = 0; i < cfg->kafka_n; i++) {
-        if (rd_kafka_conf_set(conf, cfg->kafka[i].key, cfg->kafka[i].value, rkerr,
-                              sizeof(rkerr)) != RD_KAFKA_CONF_OK) {
+        if (rd_kafka_conf_set(conf, cfg->kafka[i].key, cfg->kafka[i].value, rkerr, sizeof(rkerr)) !=
+            RD_KAFKA_CONF_OK) {
             rc = nl_errf(errbuf, errlen, NL_EINVAL, "kafka.%s: %s", cfg->kafka[i].key, rkerr);
             break;
         }

@@ -55,7 +55,7 @@ struct runner {
     nl_offsets *ot;
     unsigned epoch;
     struct retry *retries;
-    int fatal;    /* exit code to leave with, 0 if none */
+    int fatal; /* exit code to leave with, 0 if none */
     size_t n_in, n_out, n_dead, n_redelivered;
 };
 
@@ -118,8 +118,8 @@ static int apply_user(rd_kafka_conf_t *conf, const nl_config *cfg, char *errbuf,
 {
     for (size_t i = 0; i < cfg->kafka_n; i++) {
         char rkerr[256];
-        if (rd_kafka_conf_set(conf, cfg->kafka[i].key, cfg->kafka[i].value, rkerr,
-                              sizeof(rkerr)) != RD_KAFKA_CONF_OK) {
+        if (rd_kafka_conf_set(conf, cfg->kafka[i].key, cfg->kafka[i].value, rkerr, sizeof(rkerr)) !=
+            RD_KAFKA_CONF_OK) {
             return nl_errf(errbuf, errlen, NL_EINVAL, "kafka.%s: %s", cfg->kafka[i].key, rkerr);
         }
     }
@@ -174,8 +174,7 @@ fail:
 int nl_kafka_wait_brokers(rd_kafka_t *rk, const nl_config *cfg, char *errbuf, size_t errlen)
 {
     const struct rd_kafka_metadata *md = NULL;
-    rd_kafka_resp_err_t err =
-        rd_kafka_metadata(rk, 0, NULL, &md, (int)cfg->connect_timeout_ms);
+    rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, NULL, &md, (int)cfg->connect_timeout_ms);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         return nl_errf(errbuf, errlen, NL_ETRANSIENT,
                        "cannot reach Kafka brokers %s within %lld ms: %s", cfg->brokers,
@@ -192,11 +191,10 @@ rd_kafka_resp_err_t nl_kafka_produce(rd_kafka_t *rk, const char *topic, const ch
     for (;;) {
         rd_kafka_resp_err_t err;
         if (hdrs != NULL) {
-            err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, keylen),
-                                    RD_KAFKA_V_VALUE(payload, len),
-                                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
-                                    RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(opaque),
-                                    RD_KAFKA_V_END);
+            err = rd_kafka_producev(
+                rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, keylen),
+                RD_KAFKA_V_VALUE(payload, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
+                RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
         } else {
             err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, keylen),
                                     RD_KAFKA_V_VALUE(payload, len),
@@ -242,8 +240,7 @@ static void store_offset(struct runner *r, const char *topic, int32_t partition)
 static void pending_done(struct pending *p)
 {
     struct runner *r = p->r;
-    if (p->epoch == r->epoch &&
-        nl_offsets_done(r->ot, p->topic, p->partition, p->offset) == 1) {
+    if (p->epoch == r->epoch && nl_offsets_done(r->ot, p->topic, p->partition, p->offset) == 1) {
         store_offset(r, p->topic, p->partition);
     }
     free(p->topic);
@@ -543,8 +540,8 @@ static void handle_message(struct runner *r, rd_kafka_message_t *rkm, nl_emitter
         }
     }
     if (rc == NL_ETRANSIENT) {
-        nl_error("process_gave_up", "topic=%s partition=%d offset=%lld", topic,
-                 (int)rkm->partition, (long long)rkm->offset);
+        nl_error("process_gave_up", "topic=%s partition=%d offset=%lld", topic, (int)rkm->partition,
+                 (long long)rkm->offset);
         r->fatal = 75;
         return;
     }
@@ -581,8 +578,8 @@ static void handle_message(struct runner *r, rd_kafka_message_t *rkm, nl_emitter
             dlq_headers(h, &in, o->payload, o->len);
         }
         p->remaining++;
-        err = nl_kafka_produce(r->producer, o->topic, o->key, strlen(o->key), o->payload, o->len,
-                               h, p);
+        err = nl_kafka_produce(r->producer, o->topic, o->key, strlen(o->key), o->payload, o->len, h,
+                               p);
         if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
             rd_kafka_headers_destroy(h);
             p->remaining--;
@@ -617,8 +614,8 @@ int nl_stage_run_kafka(const nl_config *cfg, const nl_stage *st)
     nl_emit_init(&em, (size_t)cfg->max_record_bytes);
     r.ot = nl_offsets_new();
     snprintf(client, sizeof(client), "newsline-%s", st->name);
-    r.producer = r.ot ? nl_kafka_producer_new(cfg, client, on_delivery, &r, errbuf, sizeof(errbuf))
-                      : NULL;
+    r.producer =
+        r.ot ? nl_kafka_producer_new(cfg, client, on_delivery, &r, errbuf, sizeof(errbuf)) : NULL;
     if (r.producer == NULL) {
         fprintf(stderr, "newsline-%s: %s\n", st->name, r.ot ? errbuf : "out of memory");
         exit_code = NL_EXIT_USAGE;
@@ -644,8 +641,8 @@ int nl_stage_run_kafka(const nl_config *cfg, const nl_stage *st)
         exit_code = NL_EXIT_SOFTWARE;
         goto out;
     }
-    nl_info("started", "mode=kafka stage=%s brokers=%s topic=%s group=%s%s", st->name,
-            cfg->brokers, st->in_topic, cfg->group_prefix, st->name);
+    nl_info("started", "mode=kafka stage=%s brokers=%s topic=%s group=%s%s", st->name, cfg->brokers,
+            st->in_topic, cfg->group_prefix, st->name);
 
     while (!nl_stop && r.fatal == 0) {
         rd_kafka_message_t *rkm;
@@ -686,7 +683,8 @@ int nl_stage_run_kafka(const nl_config *cfg, const nl_stage *st)
     }
     rd_kafka_consumer_close(r.consumer);
     exit_code = r.fatal;
-    nl_info("stopped", "stage=%s records_in=%zu records_out=%zu dead_letters=%zu redelivered=%zu "
+    nl_info("stopped",
+            "stage=%s records_in=%zu records_out=%zu dead_letters=%zu redelivered=%zu "
             "exit=%d",
             st->name, r.n_in, r.n_out, r.n_dead, r.n_redelivered, exit_code);
 out:

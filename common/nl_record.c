@@ -42,8 +42,8 @@ int nl_record_parse(const char *buf, size_t len, const char *want, json_t **out,
     schema = nl_record_str(rec, "schema");
     if (schema == NULL || strcmp(schema, want) != 0) {
         *code = "wrong_schema";
-        nl_errf(errbuf, errlen, NL_EINVAL, "schema is %.64s%s%s, expected %s",
-                schema ? "\"" : "", schema ? schema : "missing", schema ? "\"" : "", want);
+        nl_errf(errbuf, errlen, NL_EINVAL, "schema is %.64s%s%s, expected %s", schema ? "\"" : "",
+                schema ? schema : "missing", schema ? "\"" : "", want);
         json_decref(rec);
         return NL_EINVAL;
     }
@@ -51,7 +51,9 @@ int nl_record_parse(const char *buf, size_t len, const char *want, json_t **out,
     if (strcmp(want, NL_SCHEMA_FETCH) != 0 && !nl_id_valid(id)) {
         *code = id == NULL ? "missing_field" : "bad_id";
         json_decref(rec);
-        return nl_errf(errbuf, errlen, NL_EINVAL, "%s", id == NULL ? "missing string field \"id\"" : "\"id\" is not 16 lowercase hex digits");
+        return nl_errf(errbuf, errlen, NL_EINVAL, "%s",
+                       id == NULL ? "missing string field \"id\""
+                                  : "\"id\" is not 16 lowercase hex digits");
     }
     for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
         if (strcmp(required[i].schema, want) != 0) {
@@ -144,8 +146,7 @@ int nl_raw_body(const json_t *rec, char **body, size_t *len, char *errbuf, size_
         return 0;
     }
     if (json_is_string(b64)) {
-        unsigned char *p =
-            nl_base64_decode(json_string_value(b64), json_string_length(b64), len);
+        unsigned char *p = nl_base64_decode(json_string_value(b64), json_string_length(b64), len);
         if (p == NULL) {
             return nl_errf(errbuf, errlen, NL_EINVAL, "\"body_base64\" is not valid base64");
         }

@@ -226,8 +226,9 @@ int nl_stage_process_one(const nl_config *cfg, const nl_stage *st, const nl_inpu
     if (code == NULL) {
         code = nl_err_code(rc);
     }
-    nl_warn("dead_letter", "stage=%s reason_code=%s reason=%s origin_topic=%s partition=%d offset=%lld",
-            st->name, code, nl_log_q(errbuf), in->topic, (int)in->partition, (long long)in->offset);
+    nl_warn("dead_letter",
+            "stage=%s reason_code=%s reason=%s origin_topic=%s partition=%d offset=%lld", st->name,
+            code, nl_log_q(errbuf), in->topic, (int)in->partition, (long long)in->offset);
     dlq = nl_dlq_record(st->name, code, errbuf, in);
     if (dlq == NULL) {
         return NL_ENOMEM;
@@ -325,10 +326,10 @@ int nl_stage_run_stdin(const nl_config *cfg, const nl_stage *st, FILE *in, FILE 
             /* Dead letters from an earlier stage pass through untouched. */
             if (strstr(line.ptr, "\"" NL_SCHEMA_DLQ "\"") != NULL) {
                 json_t *probe = json_loadb(line.ptr, line.len, 0, NULL);
-                int is_dlq = probe != NULL &&
-                             strcmp(nl_record_str(probe, "schema") ? nl_record_str(probe, "schema")
-                                                                   : "",
-                                    NL_SCHEMA_DLQ) == 0;
+                int is_dlq =
+                    probe != NULL &&
+                    strcmp(nl_record_str(probe, "schema") ? nl_record_str(probe, "schema") : "",
+                           NL_SCHEMA_DLQ) == 0;
                 json_decref(probe);
                 if (is_dlq) {
                     fwrite(line.ptr, 1, line.len, out);
@@ -398,10 +399,10 @@ int nl_daemon_init(int argc, char **argv, const char *prog, const char *summary,
                    int *stdin_mode, int *argi)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},  {"set", required_argument, NULL, 's'},
-        {"brokers", required_argument, NULL, 'b'}, {"stdin", no_argument, NULL, 'i'},
+        {"config", required_argument, NULL, 'c'},    {"set", required_argument, NULL, 's'},
+        {"brokers", required_argument, NULL, 'b'},   {"stdin", no_argument, NULL, 'i'},
         {"log-level", required_argument, NULL, 'l'}, {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},       {NULL, 0, NULL, 0},
+        {"version", no_argument, NULL, 'V'},         {NULL, 0, NULL, 0},
     };
     char errbuf[512];
     const char *config_path = getenv("NEWSLINE_CONFIG");

@@ -24,10 +24,10 @@
 enum {
     NL_EXIT_OK = 0,
     NL_EXIT_FAIL = 1,
-    NL_EXIT_USAGE = 2,       /* bad flag or config: nothing was started */
+    NL_EXIT_USAGE = 2,        /* bad flag or config: nothing was started */
     NL_EXIT_UNAVAILABLE = 69, /* brokers unreachable at start */
-    NL_EXIT_SOFTWARE = 70,   /* fatal error: restart me, nothing was lost */
-    NL_EXIT_TEMPFAIL = 75,   /* could not drain in time: restart me */
+    NL_EXIT_SOFTWARE = 70,    /* fatal error: restart me, nothing was lost */
+    NL_EXIT_TEMPFAIL = 75,    /* could not drain in time: restart me */
 };
 
 typedef struct nl_input {

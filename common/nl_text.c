@@ -168,7 +168,8 @@ unsigned char *nl_base64_decode(const char *s, size_t len, size_t *out_len)
                 return NULL;
             }
         }
-        unsigned x = (unsigned)v[0] << 18 | (unsigned)v[1] << 12 | (unsigned)v[2] << 6 | (unsigned)v[3];
+        unsigned x =
+            (unsigned)v[0] << 18 | (unsigned)v[1] << 12 | (unsigned)v[2] << 6 | (unsigned)v[3];
         out[o++] = (unsigned char)(x >> 16);
         if (pad < 2) {
             out[o++] = (unsigned char)(x >> 8);

@@ -109,9 +109,9 @@ static json_t *raw_record(fx_fetcher *fx, const char *url)
     rc = rc ? rc : nl_record_set_str(rec, "fetched_at", now);
     if (rc == 0) {
         size_t n;
-        char *clean = nl_utf8_sanitize(ct != NULL ? ct : "application/octet-stream",
-                                       strlen(ct != NULL ? ct : "application/octet-stream"), 256,
-                                       &n);
+        char *clean =
+            nl_utf8_sanitize(ct != NULL ? ct : "application/octet-stream",
+                             strlen(ct != NULL ? ct : "application/octet-stream"), 256, &n);
         rc = clean != NULL ? nl_record_set_strn(rec, "content_type", clean, n) : NL_ENOMEM;
         free(clean);
     }

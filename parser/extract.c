@@ -110,9 +110,9 @@ static int is_skipped(const char *name)
 static int is_block(const char *name)
 {
     static const char *const block[] = {
-        "p",    "div",   "br",      "li",      "ul",   "ol",         "h1",     "h2",
-        "h3",   "h4",    "h5",      "h6",      "tr",   "table",      "section", "article",
-        "main", "pre",   "dd",      "dt",      "dl",   "blockquote", "figure", "figcaption",
+        "p",    "div",   "br",      "li",      "ul",      "ol",         "h1",      "h2",
+        "h3",   "h4",    "h5",      "h6",      "tr",      "table",      "section", "article",
+        "main", "pre",   "dd",      "dt",      "dl",      "blockquote", "figure",  "figcaption",
         "hr",   "title", "address", "details", "summary", NULL};
     for (int i = 0; block[i] != NULL; i++) {
         if (strcasecmp(name, block[i]) == 0) {
@@ -197,8 +197,7 @@ static xmlNode *find_first(xmlNode *root, const char *name)
     return NULL;
 }
 
-int px_html(const char *buf, size_t len, const char *url, px_doc *doc, char *errbuf,
-            size_t errlen)
+int px_html(const char *buf, size_t len, const char *url, px_doc *doc, char *errbuf, size_t errlen)
 {
     const int opts = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
                      HTML_PARSE_NONET | HTML_PARSE_NOIMPLIED | XML_PARSE_HUGE;

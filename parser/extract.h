@@ -27,8 +27,7 @@ int px_plain(const char *buf, size_t len, px_doc *doc, char *errbuf, size_t errl
  * block elements in reading order, dropping scripts, styles, navigation,
  * headers, footers, asides and forms. 0, NL_EINVAL (nothing parseable) or
  * NL_ENOMEM. */
-int px_html(const char *buf, size_t len, const char *url, px_doc *doc, char *errbuf,
-            size_t errlen);
+int px_html(const char *buf, size_t len, const char *url, px_doc *doc, char *errbuf, size_t errlen);
 
 void px_doc_free(px_doc *doc);
 

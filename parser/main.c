@@ -47,8 +47,7 @@ static int parse_record(void *ctx, const nl_input *in, json_t *rec, nl_emitter *
         rc = px_plain(body, len, &doc, errbuf, errlen);
     } else {
         *code = "unsupported_content_type";
-        rc = nl_errf(errbuf, errlen, NL_EINVAL, "content type \"%.100s\" is not HTML or text",
-                     ct);
+        rc = nl_errf(errbuf, errlen, NL_EINVAL, "content type \"%.100s\" is not HTML or text", ct);
     }
     free(body);
     if (rc != 0) {

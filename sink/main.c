@@ -64,8 +64,7 @@ int main(int argc, char **argv)
         nl_config_free(&cfg);
         return NL_EXIT_FAIL;
     }
-    nl_info("corpus_opened", "dir=%s documents=%zu", nl_log_q(cfg.sink_corpus_dir),
-            st_count(st));
+    nl_info("corpus_opened", "dir=%s documents=%zu", nl_log_q(cfg.sink_corpus_dir), st_count(st));
     nl_stage stage = {"sink", NL_SCHEMA_TAGGED, cfg.topic_tagged, store_record, st};
     rc = stdin_mode ? nl_stage_run_stdin(&cfg, &stage, stdin, stdout)
                     : nl_stage_run_kafka(&cfg, &stage);

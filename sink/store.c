@@ -108,8 +108,8 @@ static int parse_name(const char *name, long *seq, uint64_t *id)
     if (strcmp(p + 16, ".txt") != 0 && strcmp(p + 16, ".json") != 0) {
         return 0;
     }
-    *id = strtoull((char[17]){p[0], p[1], p[2],  p[3],  p[4],  p[5],  p[6],  p[7], p[8],
-                              p[9], p[10], p[11], p[12], p[13], p[14], p[15], '\0'},
+    *id = strtoull((char[17]){p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10],
+                              p[11], p[12], p[13], p[14], p[15], '\0'},
                    NULL, 16);
     return 1;
 }
@@ -192,8 +192,8 @@ static int io_err(char *errbuf, size_t errlen, const char *what, const char *nam
 
 /* Writes data to dir/name atomically: temp file, fsync, rename. The
  * caller fsyncs the directory. */
-static int write_atomic(nl_store *st, const char *name, const char *data, size_t len,
-                        char *errbuf, size_t errlen)
+static int write_atomic(nl_store *st, const char *name, const char *data, size_t len, char *errbuf,
+                        size_t errlen)
 {
     char tmp[128];
     int fd;
@@ -226,15 +226,14 @@ static int write_atomic(nl_store *st, const char *name, const char *data, size_t
         goto fail;
     }
     return 0;
-fail:
-    {
-        int rc = io_err(errbuf, errlen, "write", name);
-        if (fd >= 0) {
-            close(fd);
-        }
-        unlinkat(st->dirfd, tmp, 0);
-        return rc;
+fail : {
+    int rc = io_err(errbuf, errlen, "write", name);
+    if (fd >= 0) {
+        close(fd);
     }
+    unlinkat(st->dirfd, tmp, 0);
+    return rc;
+}
 }
 
 /* Reads dir/name whole (NULL if absent or unreadable). */
@@ -378,8 +377,9 @@ int st_put(nl_store *st, const json_t *rec, const json_t *trace, json_t **report
         }
         st->next_seq = seq + 1;
     }
-    *report = json_pack("{s:s, s:s, s:s, s:s, s:s}", "schema", NL_SCHEMA_STORED, "id", id, "file",
-                        txt_name, "sidecar", json_name, "status", old == NULL ? "stored" : "updated");
+    *report =
+        json_pack("{s:s, s:s, s:s, s:s, s:s}", "schema", NL_SCHEMA_STORED, "id", id, "file",
+                  txt_name, "sidecar", json_name, "status", old == NULL ? "stored" : "updated");
     rc = *report != NULL ? 0 : NL_ENOMEM;
 out:
     free(old_txt);

@@ -136,7 +136,8 @@ static int build_index(watchlist *wl)
     size_t k = 0;
     for (int c = 0; c < 256; c++) {
         wl->by_byte[c] = k;
-        while (k < wl->n_aliases && tolower((unsigned char)wl->aliases[wl->order[k]].text[0]) == c) {
+        while (k < wl->n_aliases &&
+               tolower((unsigned char)wl->aliases[wl->order[k]].text[0]) == c) {
             k++;
         }
     }
@@ -175,8 +176,8 @@ static int load_actor(watchlist *wl, size_t i, json_t *a, size_t *alias_cap, cha
     }
     for (size_t j = 0; j < i; j++) {
         if (strcmp(wl->actors[j].id, id) == 0) {
-            return nl_errf(errbuf, errlen, NL_EINVAL, "actors[%zu].id: \"%s\" is already used",
-                           i, id);
+            return nl_errf(errbuf, errlen, NL_EINVAL, "actors[%zu].id: \"%s\" is already used", i,
+                           id);
         }
     }
     wl->actors[i].id = strdup(id);
@@ -190,8 +191,8 @@ static int load_actor(watchlist *wl, size_t i, json_t *a, size_t *alias_cap, cha
         return NL_ENOMEM;
     }
     if (aliases != NULL && !json_is_array(aliases)) {
-        return nl_errf(errbuf, errlen, NL_EINVAL, "actors[%zu] (%s).aliases: must be an array",
-                       i, id);
+        return nl_errf(errbuf, errlen, NL_EINVAL, "actors[%zu] (%s).aliases: must be an array", i,
+                       id);
     }
     json_array_foreach(aliases, k, al)
     {
@@ -275,9 +276,9 @@ static uint32_t cp_at(const unsigned char *s, const unsigned char *end)
         return (uint32_t)(s[0] & 0x1f) << 6 | (s[1] & 0x3f);
     }
     if (s[0] < 0xf0 || s + 3 >= end) {
-        return s + 2 < end ? (uint32_t)(s[0] & 0x0f) << 12 | (uint32_t)(s[1] & 0x3f) << 6 |
-                                 (s[2] & 0x3f)
-                           : 0xfffd;
+        return s + 2 < end
+                   ? (uint32_t)(s[0] & 0x0f) << 12 | (uint32_t)(s[1] & 0x3f) << 6 | (s[2] & 0x3f)
+                   : 0xfffd;
     }
     return (uint32_t)(s[0] & 0x07) << 18 | (uint32_t)(s[1] & 0x3f) << 12 |
            (uint32_t)(s[2] & 0x3f) << 6 | (s[3] & 0x3f);
@@ -327,8 +328,8 @@ static int match_at(const struct alias *a, const char *s, size_t avail)
     return strncasecmp(a->text, s, a->len) == 0;
 }
 
-static int find_matches(const watchlist *wl, const char *s, size_t len, int field,
-                        struct match **m, size_t *n, size_t *cap)
+static int find_matches(const watchlist *wl, const char *s, size_t len, int field, struct match **m,
+                        size_t *n, size_t *cap)
 {
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
@@ -403,9 +404,9 @@ json_t *wl_tag(const watchlist *wl, const char *title, size_t title_len, const c
                             src + m[i].start, m[i].end - m[i].start);
         if (mention == NULL ||
             json_array_append_new(json_object_get(a, "mentions"), mention) != 0 ||
-            json_object_set_new(a, "count",
-                                json_integer(json_integer_value(json_object_get(a, "count")) +
-                                             1)) != 0) {
+            json_object_set_new(
+                a, "count", json_integer(json_integer_value(json_object_get(a, "count")) + 1)) !=
+                0) {
             goto fail;
         }
     }

@@ -244,8 +244,7 @@ END_TEST
 
 START_TEST(test_set_values)
 {
-    ck_assert_int_eq(nl_config_set(&cfg, "brokers", "k1:9092,k2:9092", errbuf, sizeof(errbuf)),
-                     0);
+    ck_assert_int_eq(nl_config_set(&cfg, "brokers", "k1:9092,k2:9092", errbuf, sizeof(errbuf)), 0);
     ck_assert_str_eq(cfg.brokers, "k1:9092,k2:9092");
     ck_assert_int_eq(nl_config_set(&cfg, "topics.raw", "x.raw", errbuf, sizeof(errbuf)), 0);
     ck_assert_str_eq(cfg.topic_raw, "x.raw");
@@ -253,8 +252,7 @@ START_TEST(test_set_values)
     ck_assert_str_eq(cfg.sink_corpus_dir, "/srv/c");
     ck_assert_int_eq(nl_config_set(&cfg, "max_in_flight", "42", errbuf, sizeof(errbuf)), 0);
     ck_assert_int_eq(cfg.max_in_flight, 42);
-    ck_assert_int_eq(nl_config_set(&cfg, "fetcher.max_redirects", "0", errbuf, sizeof(errbuf)),
-                     0);
+    ck_assert_int_eq(nl_config_set(&cfg, "fetcher.max_redirects", "0", errbuf, sizeof(errbuf)), 0);
     ck_assert_int_eq(cfg.fetcher_max_redirects, 0);
     for (int i = 0; i < 4; i++) {
         static const char *const levels[] = {"debug", "info", "warn", "error"};
@@ -294,14 +292,12 @@ START_TEST(test_set_integer_bounds)
         errbuf[0] = '\0';
         ck_assert_int_eq(nl_config_set(&cfg, key, cases[i].below, errbuf, sizeof(errbuf)),
                          NL_EINVAL);
-        ck_assert_msg(strncmp(errbuf, key, strlen(key)) == 0, "errbuf \"%s\" for %s", errbuf,
-                      key);
+        ck_assert_msg(strncmp(errbuf, key, strlen(key)) == 0, "errbuf \"%s\" for %s", errbuf, key);
         ck_assert_errbuf_has(cases[i].below);
         errbuf[0] = '\0';
         ck_assert_int_eq(nl_config_set(&cfg, key, cases[i].above, errbuf, sizeof(errbuf)),
                          NL_EINVAL);
-        ck_assert_msg(strncmp(errbuf, key, strlen(key)) == 0, "errbuf \"%s\" for %s", errbuf,
-                      key);
+        ck_assert_msg(strncmp(errbuf, key, strlen(key)) == 0, "errbuf \"%s\" for %s", errbuf, key);
     }
     ck_assert_int_eq(cfg.max_in_flight, 1000000);
     ck_assert_int_eq(cfg.message_timeout_ms, 2147483647);
@@ -328,12 +324,11 @@ END_TEST
 START_TEST(test_set_errors)
 {
     /* unknown keys, including near misses */
-    static const char *const unknown[] = {"no_such_key", "topics", "Brokers", "sink",
-                                          "sink.corpus_dir.x", "kafka", ""};
+    static const char *const unknown[] = {"no_such_key",       "topics", "Brokers", "sink",
+                                          "sink.corpus_dir.x", "kafka",  ""};
     for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
         errbuf[0] = '\0';
-        ck_assert_int_eq(nl_config_set(&cfg, unknown[i], "x", errbuf, sizeof(errbuf)),
-                         NL_EINVAL);
+        ck_assert_int_eq(nl_config_set(&cfg, unknown[i], "x", errbuf, sizeof(errbuf)), NL_EINVAL);
         ck_assert_msg(strncmp(errbuf, unknown[i], strlen(unknown[i])) == 0 &&
                           strstr(errbuf, "unknown") != NULL,
                       "key \"%s\": errbuf \"%s\"", unknown[i], errbuf);
@@ -389,8 +384,8 @@ END_TEST
 
 START_TEST(test_file_nested)
 {
-    const char *path = write_file("nested.json",
-                                  "{\n"
+    const char *path =
+        write_file("nested.json", "{\n"
                                   "  \"brokers\": \"b1:9092,b2:9092\",\n"
                                   "  \"group_prefix\": \"test-\",\n"
                                   "  \"log_level\": \"debug\",\n"
@@ -608,10 +603,8 @@ END_TEST
 START_TEST(test_file_not_object)
 {
     static const struct bad_file cases[] = {
-        {"[1, 2]", "object", NULL},
-        {"[{\"brokers\": \"x:1\"}]", "object", NULL},
-        {"\"brokers\"", NULL, NULL},
-        {"42", NULL, NULL},
+        {"[1, 2]", "object", NULL},  {"[{\"brokers\": \"x:1\"}]", "object", NULL},
+        {"\"brokers\"", NULL, NULL}, {"42", NULL, NULL},
         {"null", NULL, NULL},
     };
     assert_file_rejected(cases, sizeof(cases) / sizeof(cases[0]));
@@ -749,8 +742,8 @@ START_TEST(test_precedence)
     ck_assert_int_eq(nl_config_load_env(&cfg, errbuf, sizeof(errbuf)), 0);
     ck_assert_str_eq(cfg.brokers, "env:2");
     ck_assert_str_eq(cfg.sink_corpus_dir, "/env");
-    ck_assert_int_eq(cfg.max_in_flight, 5);        /* file, not in env */
-    ck_assert_str_eq(cfg.topic_raw, "file.raw");   /* file, not in env */
+    ck_assert_int_eq(cfg.max_in_flight, 5);          /* file, not in env */
+    ck_assert_str_eq(cfg.topic_raw, "file.raw");     /* file, not in env */
     ck_assert_str_eq(cfg.topic_dlq, "newsline.dlq"); /* default */
     /* < nl_config_set */
     ck_assert_int_eq(nl_config_set(&cfg, "brokers", "set:3", errbuf, sizeof(errbuf)), 0);
@@ -831,11 +824,25 @@ END_TEST
 START_TEST(test_print_keys)
 {
     static const char *const keys[] = {
-        "brokers",           "group_prefix",     "log_level",          "topics.fetch",
-        "topics.raw",        "topics.parsed",    "topics.tagged",      "topics.dlq",
-        "max_record_bytes",  "max_in_flight",    "connect_timeout_ms", "drain_timeout_ms",
-        "message_timeout_ms", "fetcher.user_agent", "fetcher.timeout_ms", "fetcher.max_redirects",
-        "tagger.watchlist",  "sink.corpus_dir",  "kafka.<property>",
+        "brokers",
+        "group_prefix",
+        "log_level",
+        "topics.fetch",
+        "topics.raw",
+        "topics.parsed",
+        "topics.tagged",
+        "topics.dlq",
+        "max_record_bytes",
+        "max_in_flight",
+        "connect_timeout_ms",
+        "drain_timeout_ms",
+        "message_timeout_ms",
+        "fetcher.user_agent",
+        "fetcher.timeout_ms",
+        "fetcher.max_redirects",
+        "tagger.watchlist",
+        "sink.corpus_dir",
+        "kafka.<property>",
     };
     char *buf = NULL;
     size_t len = 0;
@@ -961,7 +968,7 @@ static int run_init(const char *const *args, int nargs, int *stdin_mode, int *ar
 
 #define RUN_INIT(mode, ...)                                                                        \
     run_init((const char *const[]){__VA_ARGS__},                                                   \
-             (int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)), (mode),  \
+             (int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)), (mode),     \
              NULL)
 
 static void assert_usage_error(int rc, const char *needle)
@@ -1011,8 +1018,8 @@ START_TEST(test_daemon_full_precedence)
     snprintf(setarg, sizeof(setarg), "max_in_flight=%d", 7);
     /* the flags' order on the command line does not matter: --config is read
      * first, --set last; of two flags for one key the last wins */
-    ck_assert_int_eq(RUN_INIT(&stdin_mode, "--set", setarg, "--brokers", "flag:3", "--config",
-                              path, "--set", "kafka.linger.ms=4", "--log-level", "debug"),
+    ck_assert_int_eq(RUN_INIT(&stdin_mode, "--set", setarg, "--brokers", "flag:3", "--config", path,
+                              "--set", "kafka.linger.ms=4", "--log-level", "debug"),
                      0);
     ck_assert_str_eq(dcfg.brokers, "flag:3");
     ck_assert_int_eq(dcfg.max_in_flight, 7);
@@ -1127,13 +1134,13 @@ START_TEST(test_daemon_bad_set)
         const char *arg;
         const char *needle;
     } cases[] = {
-        {"brokers", "brokers"},              /* no '=' */
-        {"nope=1", "nope"},                  /* unknown key */
+        {"brokers", "brokers"},               /* no '=' */
+        {"nope=1", "nope"},                   /* unknown key */
         {"max_in_flight=0", "max_in_flight"}, /* out of range */
         {"max_in_flight=x", "max_in_flight"}, /* not an integer */
-        {"brokers=", "brokers"},             /* empty */
-        {"log_level=loud", "log_level"},     /* bad level */
-        {"kafka.acks=maybe", "kafka.acks"},  /* caught by librdkafka */
+        {"brokers=", "brokers"},              /* empty */
+        {"log_level=loud", "log_level"},      /* bad level */
+        {"kafka.acks=maybe", "kafka.acks"},   /* caught by librdkafka */
         {"kafka.no.such.property=1", "kafka.no.such.property"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

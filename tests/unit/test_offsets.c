@@ -505,8 +505,7 @@ START_TEST(test_randomized_against_model)
     for (int p = 0; p < RND_PARTS; p++) {
         ck_assert_uint_eq(ref[p].prefix, ref[p].n);
         if (ref[p].n > 0) {
-            ck_assert_int_eq(nl_offsets_committable(ot, "topic", p),
-                             ref[p].offs[ref[p].n - 1] + 1);
+            ck_assert_int_eq(nl_offsets_committable(ot, "topic", p), ref[p].offs[ref[p].n - 1] + 1);
         }
         free(ref[p].offs);
         free(ref[p].done);

@@ -173,8 +173,9 @@ static json_t *make_parsed(const char *schema)
     ck_assert_int_eq(nl_record_set_str(rec, "content_type", "text/html"), 0);
     ck_assert_int_eq(nl_record_set_str(rec, "title", "Minister \xe2\x80\x9cresigns\xe2\x80\x9d"),
                      0);
-    ck_assert_int_eq(nl_record_set_str(rec, "text", "Line one.\nLine two: \xd0\x9f\xd1\x80"
-                                                    "\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82."),
+    ck_assert_int_eq(nl_record_set_str(rec, "text",
+                                       "Line one.\nLine two: \xd0\x9f\xd1\x80"
+                                       "\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82."),
                      0);
     ck_assert_int_eq(nl_record_set_str(rec, "lang", "en"), 0);
     ck_assert_int_eq(nl_record_set_new(rec, "authors", json_pack("[s,s]", "A. B.", "C. D.")), 0);
@@ -194,9 +195,9 @@ END_TEST
 START_TEST(test_round_trip_tagged)
 {
     json_t *rec = make_parsed(NL_SCHEMA_TAGGED);
-    json_t *tags = json_pack("{s:[{s:s, s:i}, {s:s, s:i}], s:[], s:b}", "actors", "name",
-                             "Jane Doe", "mentions", 3, "name", "ACME", "mentions", 1, "places",
-                             "watchlisted", 1);
+    json_t *tags =
+        json_pack("{s:[{s:s, s:i}, {s:s, s:i}], s:[], s:b}", "actors", "name", "Jane Doe",
+                  "mentions", 3, "name", "ACME", "mentions", 1, "places", "watchlisted", 1);
     ck_assert_int_eq(nl_record_set_new(rec, "tags", tags), 0);
     assert_round_trip(rec, NL_SCHEMA_TAGGED);
     json_decref(rec);
@@ -220,14 +221,14 @@ START_TEST(test_round_trip_dlq)
     ck_assert_int_eq(nl_record_set_str(rec, "stage", "parser"), 0);
     ck_assert_int_eq(nl_record_set_str(rec, "reason_code", "not_json"), 0);
     ck_assert_int_eq(nl_record_set_str(rec, "reason", "not JSON: '[' or '{' expected"), 0);
-    ck_assert_int_eq(nl_record_set_new(rec, "origin",
-                                       json_pack("{s:s, s:i, s:I}", "topic", "newsline.raw",
-                                                 "partition", 2, "offset",
-                                                 (json_int_t)9007199254740993LL)),
-                     0);
-    ck_assert_int_eq(nl_record_set_new(rec, "payload",
-                                       json_pack("{s:i, s:s}", "length", 3, "prefix", "abc")),
-                     0);
+    ck_assert_int_eq(
+        nl_record_set_new(rec, "origin",
+                          json_pack("{s:s, s:i, s:I}", "topic", "newsline.raw", "partition", 2,
+                                    "offset", (json_int_t)9007199254740993LL)),
+        0);
+    ck_assert_int_eq(
+        nl_record_set_new(rec, "payload", json_pack("{s:i, s:s}", "length", 3, "prefix", "abc")),
+        0);
     assert_round_trip(rec, NL_SCHEMA_DLQ);
     json_decref(rec);
 }
@@ -312,8 +313,8 @@ START_TEST(test_reject_not_json)
     /* invalid UTF-8 and escaped NUL inside a string */
     rejected("{\"schema\":\"newsline.fetch/1\",\"url\":\"\xff\"}", NL_SCHEMA_FETCH, "not_json",
              NULL);
-    rejected("{\"schema\":\"newsline.fetch/1\",\"url\":\"a\\u0000b\"}", NL_SCHEMA_FETCH,
-             "not_json", NULL);
+    rejected("{\"schema\":\"newsline.fetch/1\",\"url\":\"a\\u0000b\"}", NL_SCHEMA_FETCH, "not_json",
+             NULL);
     /* duplicate keys are refused, not silently resolved */
     rejected("{\"schema\":\"newsline.fetch/1\",\"url\":\"a\",\"url\":\"b\"}", NL_SCHEMA_FETCH,
              "not_json", NULL);
@@ -339,9 +340,9 @@ START_TEST(test_reject_scalar)
     for (size_t i = 0; i < sizeof(scalars) / sizeof(scalars[0]); i++) {
         json_t *rec = NULL;
         const char *code = NULL;
-        ck_assert_int_eq(nl_record_parse(scalars[i], strlen(scalars[i]), NL_SCHEMA_RAW, &rec,
-                                         &code, NULL, 0),
-                         NL_EINVAL);
+        ck_assert_int_eq(
+            nl_record_parse(scalars[i], strlen(scalars[i]), NL_SCHEMA_RAW, &rec, &code, NULL, 0),
+            NL_EINVAL);
         ck_assert_ptr_null(rec);
         ck_assert_ptr_nonnull(code);
         ck_assert_msg(strcmp(code, "not_json") == 0 || strcmp(code, "not_object") == 0,
@@ -353,8 +354,8 @@ END_TEST
 START_TEST(test_reject_wrong_schema)
 {
     rejected("{}", NL_SCHEMA_RAW, "wrong_schema", NL_SCHEMA_RAW);
-    rejected("{\"id\":\"0123456789abcdef\",\"content_type\":\"t\",\"source\":\"s\"}",
-             NL_SCHEMA_RAW, "wrong_schema", NL_SCHEMA_RAW);
+    rejected("{\"id\":\"0123456789abcdef\",\"content_type\":\"t\",\"source\":\"s\"}", NL_SCHEMA_RAW,
+             "wrong_schema", NL_SCHEMA_RAW);
     rejected("{\"schema\":1,\"id\":\"0123456789abcdef\"}", NL_SCHEMA_RAW, "wrong_schema", NULL);
     rejected("{\"schema\":null}", NL_SCHEMA_RAW, "wrong_schema", NULL);
     rejected("{\"schema\":\"newsline.raw/2\",\"id\":\"0123456789abcdef\"}", NL_SCHEMA_RAW,
@@ -366,8 +367,8 @@ START_TEST(test_reject_wrong_schema)
     rejected("{\"schema\":\"NEWSLINE.RAW/1\"}", NL_SCHEMA_RAW, "wrong_schema", NULL);
     rejected("{\"schema\":\"newsline.raw\"}", NL_SCHEMA_RAW, "wrong_schema", NULL);
     /* the schema is checked before the id */
-    rejected("{\"schema\":\"newsline.tagged/1\",\"id\":\"bad\"}", NL_SCHEMA_PARSED,
-             "wrong_schema", NULL);
+    rejected("{\"schema\":\"newsline.tagged/1\",\"id\":\"bad\"}", NL_SCHEMA_PARSED, "wrong_schema",
+             NULL);
 }
 END_TEST
 
@@ -420,13 +421,13 @@ END_TEST
 START_TEST(test_reject_bad_id)
 {
     static const char *const ids[] = {
-        "",                  /* empty */
-        "0123456789abcde",   /* 15 digits */
-        "0123456789abcdef0", /* 17 digits */
-        "0123456789ABCDEF",  /* upper case */
-        "0123456789abcdeg",  /* not hex */
-        "0x23456789abcdef",  /* prefix */
-        " 123456789abcdef",  /* space */
+        "",                       /* empty */
+        "0123456789abcde",        /* 15 digits */
+        "0123456789abcdef0",      /* 17 digits */
+        "0123456789ABCDEF",       /* upper case */
+        "0123456789abcdeg",       /* not hex */
+        "0x23456789abcdef",       /* prefix */
+        " 123456789abcdef",       /* space */
         "0123456789abcd\xc3\xa9", /* 16 bytes, not hex */
     };
     for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
@@ -583,7 +584,10 @@ struct bytes {
     const char *what;
 };
 
-#define B(lit, what) {lit, sizeof(lit) - 1, what}
+#define B(lit, what)                                                                               \
+    {                                                                                              \
+        lit, sizeof(lit) - 1, what                                                                 \
+    }
 
 static const struct bytes utf8_good[] = {
     B("", "empty"),
@@ -697,14 +701,18 @@ START_TEST(test_sanitize_replaces)
     size_t n;
     char *out;
 
-    out = nl_utf8_sanitize("a\xff" "b", 3, 100, &n);
-    ck_assert_str_eq(out, "a\xef\xbf\xbd" "b");
+    out = nl_utf8_sanitize("a\xff"
+                           "b",
+                           3, 100, &n);
+    ck_assert_str_eq(out, "a\xef\xbf\xbd"
+                          "b");
     ck_assert_uint_eq(n, 5);
     free(out);
 
     out = nl_utf8_sanitize("a\0b", 3, 100, &n);
     ck_assert_uint_eq(n, 5);
-    ck_assert_str_eq(out, "a\xef\xbf\xbd" "b");
+    ck_assert_str_eq(out, "a\xef\xbf\xbd"
+                          "b");
     free(out);
 
     /* a surrogate is three invalid bytes */
@@ -767,7 +775,7 @@ END_TEST
 /* Random bytes biased towards UTF-8 lead and continuation bytes. */
 static void fill_hostile(unsigned char *p, size_t n)
 {
-    static const unsigned char pick[] = {0x00, 'a', 0x7f, 0x80, 0xbf, 0xc0, 0xc2, 0xdf,
+    static const unsigned char pick[] = {0x00, 'a',  0x7f, 0x80, 0xbf, 0xc0, 0xc2, 0xdf,
                                          0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff, 0x9f};
     for (size_t i = 0; i < n; i++) {
         uint64_t r = rng_next();
@@ -821,8 +829,8 @@ START_TEST(test_base64_vectors)
 {
     /* RFC 4648 section 10 */
     static const char *const plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
-    static const char *const enc[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=",
-                                      "Zm9vYmFy"};
+    static const char *const enc[] = {"",         "Zg==",     "Zm8=",    "Zm9v",
+                                      "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
     for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
         size_t n = 999;
         char *e = nl_base64_encode((const unsigned char *)plain[i], strlen(plain[i]), &n);
@@ -1155,7 +1163,8 @@ START_TEST(test_dlq_record_fields)
     json_t *pl;
     const char *prefix;
     size_t plen;
-    const char *expect_start = "{\"bad\": \xef\xbf\xbd\xef\xbf\xbd" "caf\xc3\xa9 ";
+    const char *expect_start = "{\"bad\": \xef\xbf\xbd\xef\xbf\xbd"
+                               "caf\xc3\xa9 ";
 
     memcpy(payload, head, sizeof(head) - 1);
     for (size_t i = sizeof(head) - 1; i < sizeof(payload); i++) {
