@@ -4,11 +4,14 @@
 # processes, into a temp corpus; then the same documents through the three
 # stages as NDJSON filters (no Kafka) as the peer. See bench/README.md.
 #
-# usage: bench/e2e.sh [--docs N] [--broker real|mock] [--keep] [--json FILE]
+# usage: bench/e2e.sh [--docs N] [--broker real|mock] [--kafka PROP=VALUE]...
+#                     [--keep] [--json FILE]
 #   --docs N      documents to push through (rounded up to a multiple of 5,
 #                 the seed count; default 2000)
 #   --broker      real: a single-node Kafka from deploy/kafka.sh (default)
 #                 mock: librdkafka's in-memory mock cluster (newsline broker)
+#   --kafka P=V   librdkafka property for every daemon and the replay (the
+#                 config file's "kafka" object; repeatable; default: none)
 #   --keep        keep the temp work dir (logs, corpora) after the run
 #   --json FILE   also write the figures as JSON to FILE
 # Exit status: 0 clean run, 1 the pipeline lost/duplicated/errored or a wait
@@ -24,14 +27,17 @@ BROKER=real
 KEEP=0
 JSON_OUT=""
 PARTITIONS=6
+KAFKA_PROPS=()
 
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
   case "$1" in
     --docs) DOCS="${2:-}"; shift 2 || { usage >&2; exit 2; } ;;
     --docs=*) DOCS="${1#--docs=}"; shift ;;
     --broker) BROKER="${2:-}"; shift 2 || { usage >&2; exit 2; } ;;
     --broker=*) BROKER="${1#--broker=}"; shift ;;
+    --kafka) [[ "${2:-}" == ?*=* ]] || { echo "e2e.sh: --kafka needs PROP=VALUE" >&2; exit 2; }
+      KAFKA_PROPS+=("$2"); shift 2 ;;
     --keep) KEEP=1; shift ;;
     --json) JSON_OUT="${2:-}"; shift 2 || { usage >&2; exit 2; } ;;
     -h|--help) usage; exit 0 ;;
@@ -145,8 +151,13 @@ export NEWSLINE_TOPICS_DLQ="$RUN_ID.dlq"
 export NEWSLINE_GROUP_PREFIX="$RUN_ID-"
 export NEWSLINE_SINK_CORPUS_DIR="$WORK/corpus"
 export NEWSLINE_CONNECT_TIMEOUT_MS=30000
-# Stock settings: no kafka.* overrides (linger.ms=5, auto commit every 5 s).
-echo '{"kafka": {}}' >"$WORK/config.json"
+# Stock settings unless --kafka: no kafka.* overrides (linger.ms=5, auto
+# commit every 5 s).
+python3 - "$WORK/config.json" "${KAFKA_PROPS[@]}" <<'PY' || exit 2
+import json, sys
+props = dict(a.split("=", 1) for a in sys.argv[2:])
+json.dump({"kafka": props}, open(sys.argv[1], "w"))
+PY
 export NEWSLINE_CONFIG="$WORK/config.json"
 mkdir -p "$WORK/corpus" "$WORK/corpus-stdin"
 cp "$ROOT"/corpus/*.txt "$WORK/corpus/"
@@ -155,7 +166,8 @@ cp "$ROOT"/corpus/*.txt "$WORK/corpus-stdin/"
 CPUS=$(nproc)
 DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [[ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ]]; then
+# +dirty: tracked files other than bench/ differ from HEAD
+if [[ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no -- . ':!bench' 2>/dev/null)" ]]; then
   COMMIT="$COMMIT+dirty"
 fi
 log "newsline e2e benchmark: $TOTAL documents ($NSEEDS seeds x $COPIES copies), broker=$BROKER"
@@ -202,9 +214,11 @@ wait_for 90 joined || fail "the daemons did not all get partitions (event=assign
 log "all four daemons joined their groups"
 
 # --------------------------------------------------------------- replay
+# --salt copy (replay's default salt for --copies > 1, explicit so that even
+# one copy gets new ids): copy k of seed <id> is hash("<id>/copy/<k>").
 sidecars() { find "$WORK/corpus" -maxdepth 1 -name '*.json' | wc -l; }
 T0=$(now_ms)
-timeout "$T_REPLAY" "$BIN/newsline" replay --copies "$COPIES" >"$LOGS/replay.out" 2>"$LOGS/replay.log"
+timeout "$T_REPLAY" "$BIN/newsline" replay --copies "$COPIES" --salt copy >"$LOGS/replay.out" 2>"$LOGS/replay.log"
 rc=$?
 T_REPLAYED=$(now_ms)
 ((rc == 0)) || fail "newsline replay exited $rc (124: timeout after ${T_REPLAY}s)"
@@ -289,7 +303,8 @@ ANALYZE=(python3 "$HELPER" analyze --corpus "$WORK/corpus" --seeds "$ROOT/corpus
   --peer-corpus "$WORK/corpus-stdin" --peer-out "$WORK/stored-stdin.ndjson"
   --peer-secs "$PEER_SECS"
   --meta "command=$CMDLINE" --meta "date=$DATE" --meta "commit=$COMMIT"
-  --meta "cpus=$CPUS" --meta "broker=$BROKER" --meta "partitions=$PARTITIONS")
+  --meta "cpus=$CPUS" --meta "broker=$BROKER" --meta "partitions=$PARTITIONS"
+  --meta "kafka_overrides=$(tr -d '\n' <"$WORK/config.json")")
 [[ -n "$JSON_OUT" ]] && ANALYZE+=(--json "$JSON_OUT")
 "${ANALYZE[@]}"
 arc=$?

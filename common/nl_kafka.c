@@ -82,6 +82,9 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
         }
         return;
     }
+    if (err == RD_KAFKA_RESP_ERR__TRANSPORT) {
+        return; /* log_cb has already said it, and librdkafka reconnects */
+    }
     /* All-brokers-down and friends: librdkafka retries by itself. */
     nl_warn("kafka_error", "client=%s error=%s reason=%s", rd_kafka_name(rk),
             rd_kafka_err2name((rd_kafka_resp_err_t)err), nl_log_q(reason));
@@ -361,6 +364,35 @@ static int drain(struct runner *r, int timeout_ms)
     return rd_kafka_outq_len(r->producer) == 0 && r->retries == NULL ? 0 : -1;
 }
 
+/* Commits the stored offsets and waits at most timeout_ms for the answer:
+ * with the brokers down a synchronous commit would block for minutes. An
+ * offset that is not committed only means re-reading, which the sink
+ * absorbs. */
+static void commit_bounded(rd_kafka_t *rk, int timeout_ms, const char *on)
+{
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_resp_err_t err = rd_kafka_commit_queue(rk, NULL, q, NULL, NULL);
+
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(q, timeout_ms);
+        if (ev == NULL) {
+            err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+        } else {
+            err = rd_kafka_event_error(ev);
+            rd_kafka_event_destroy(ev);
+        }
+    }
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+        nl_warn("commit_failed", "on=%s error=%s", on, rd_kafka_err2name(err));
+    }
+    rd_kafka_queue_destroy(q);
+}
+
+static int short_timeout(const nl_config *cfg)
+{
+    return cfg->drain_timeout_ms < 10000 ? (int)cfg->drain_timeout_ms : 10000;
+}
+
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
@@ -386,10 +418,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             nl_warn("revoke_drain_timeout", "outstanding=%d", rd_kafka_outq_len(r->producer));
         }
         if (!lost) {
-            rd_kafka_resp_err_t cerr = rd_kafka_commit(rk, NULL, 0);
-            if (cerr != RD_KAFKA_RESP_ERR_NO_ERROR && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET) {
-                nl_warn("commit_failed", "on=revoke error=%s", rd_kafka_err2name(cerr));
-            }
+            commit_bounded(rk, short_timeout(r->cfg), "revoke");
         }
         for (int i = 0; i < parts->cnt; i++) {
             nl_offsets_forget(r->ot, parts->elems[i].topic, parts->elems[i].partition);
@@ -449,6 +478,31 @@ static rd_kafka_t *consumer_new(struct runner *r, char *errbuf, size_t errlen)
     }
     rd_kafka_poll_set_consumer(rk);
     return rk;
+}
+
+/* Leaves the group (revoke callback included), waiting at most the short
+ * timeout. 1 if the consumer closed. */
+static int close_consumer(struct runner *r)
+{
+    rd_kafka_queue_t *q = rd_kafka_queue_new(r->consumer);
+    int64_t deadline = nl_now_ms() + short_timeout(r->cfg);
+    rd_kafka_error_t *error = rd_kafka_consumer_close_queue(r->consumer, q);
+    int closed;
+
+    if (error != NULL) {
+        nl_warn("close_failed", "error=%s", nl_log_q(rd_kafka_error_string(error)));
+        rd_kafka_error_destroy(error);
+    } else {
+        while (!rd_kafka_consumer_closed(r->consumer) && nl_now_ms() < deadline) {
+            rd_kafka_queue_poll_callback(q, 100);
+        }
+    }
+    closed = rd_kafka_consumer_closed(r->consumer);
+    if (!closed) {
+        nl_warn("close_timeout", "note=\"group left without a clean goodbye\"");
+    }
+    rd_kafka_queue_destroy(q);
+    return closed;
 }
 
 /* Output headers: the input's, with this stage's schema, name and first-seen
@@ -607,6 +661,7 @@ int nl_stage_run_kafka(const nl_config *cfg, const nl_stage *st)
     rd_kafka_topic_partition_list_t *sub = NULL;
     rd_kafka_resp_err_t err;
     int exit_code = NL_EXIT_OK;
+    int closed = 0;
 
     memset(&r, 0, sizeof(r));
     r.cfg = cfg;
@@ -677,11 +732,8 @@ int nl_stage_run_kafka(const nl_config *cfg, const nl_stage *st)
             r.fatal = 75;
         }
     }
-    err = rd_kafka_commit(r.consumer, NULL, 0);
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
-        nl_warn("commit_failed", "on=shutdown error=%s", rd_kafka_err2name(err));
-    }
-    rd_kafka_consumer_close(r.consumer);
+    commit_bounded(r.consumer, short_timeout(cfg), "shutdown");
+    closed = close_consumer(&r);
     exit_code = r.fatal;
     nl_info("stopped",
             "stage=%s records_in=%zu records_out=%zu dead_letters=%zu redelivered=%zu "
@@ -692,7 +744,9 @@ out:
         rd_kafka_topic_partition_list_destroy(sub);
     }
     if (r.consumer != NULL) {
-        rd_kafka_destroy(r.consumer);
+        /* A consumer that could not leave its group in time is let go
+         * without another (unbounded) attempt. */
+        rd_kafka_destroy_flags(r.consumer, closed ? 0 : RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     }
     if (r.producer != NULL) {
         rd_kafka_destroy(r.producer);
