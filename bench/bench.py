@@ -225,7 +225,8 @@ def cmd_analyze(a):
 
     print()
     print("newsline end-to-end benchmark")
-    for k in ("command", "date", "commit", "cpus", "broker", "partitions", "kafka_overrides"):
+    for k in ("command", "date", "commit", "cpus", "broker", "partitions", "kafka_overrides",
+              "loadavg"):
         if k in meta:
             print("  %-10s %s" % (k, meta[k]))
     print()

@@ -170,6 +170,9 @@ COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 if [[ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no -- . ':!bench' 2>/dev/null)" ]]; then
   COMMIT="$COMMIT+dirty"
 fi
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo n/a)
+bin_stamp() { stat -c '%n %Y' "$BIN"/newsline* 2>/dev/null | md5sum | cut -c1-12; }
+BIN_STAMP=$(bin_stamp)
 log "newsline e2e benchmark: $TOTAL documents ($NSEEDS seeds x $COPIES copies), broker=$BROKER"
 log "command: $CMDLINE | date: $DATE | commit: $COMMIT | cpus: $CPUS | work: $WORK"
 
@@ -298,16 +301,25 @@ PEER_RCS="${PEER_RCS# }"
 PEER_SECS=$(python3 -c "print($PEER_MS / 1000.0)")
 
 # --------------------------------------------------------------- report
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo n/a)
+BIN_CHANGED=""
+[[ "$(bin_stamp)" == "$BIN_STAMP" ]] ||
+  BIN_CHANGED="build/bin was rebuilt during the run: figures mix two builds"
 ANALYZE=(python3 "$HELPER" analyze --corpus "$WORK/corpus" --seeds "$ROOT/corpus"
   --copies "$COPIES" --t0-ms "$T0" --logs "$LOGS"
   --peer-corpus "$WORK/corpus-stdin" --peer-out "$WORK/stored-stdin.ndjson"
   --peer-secs "$PEER_SECS"
   --meta "command=$CMDLINE" --meta "date=$DATE" --meta "commit=$COMMIT"
   --meta "cpus=$CPUS" --meta "broker=$BROKER" --meta "partitions=$PARTITIONS"
-  --meta "kafka_overrides=$(tr -d '\n' <"$WORK/config.json")")
+  --meta "kafka_overrides=$(tr -d '\n' <"$WORK/config.json")"
+  --meta "loadavg=$LOAD_START at start, $LOAD_END at end")
 [[ -n "$JSON_OUT" ]] && ANALYZE+=(--json "$JSON_OUT")
 "${ANALYZE[@]}"
 arc=$?
+if [[ -n "$BIN_CHANGED" ]]; then
+  echo "PROBLEM: $BIN_CHANGED" >&2
+  arc=1
+fi
 if [[ -n "$STOP_FAIL" ]]; then
   echo "PROBLEM: on SIGTERM:$STOP_FAIL" >&2
   arc=1

@@ -27,10 +27,14 @@ static int tag_record(void *ctx, const nl_input *in, json_t *rec, nl_emitter *em
     (void)in;
     tags = wl_tag(t->wl, json_string_value(title), json_string_length(title),
                   json_string_value(text), json_string_length(text));
+    if (tags == NULL) {
+        return nl_errf(errbuf, errlen, NL_ENOMEM, "out of memory");
+    }
     out = json_deep_copy(rec);
-    if (tags == NULL || out == NULL || nl_record_set_str(out, "schema", NL_SCHEMA_TAGGED) != 0 ||
-        nl_record_set_new(out, "tags", tags) != 0) {
-        if (out == NULL || tags == NULL) {
+    /* nl_record_set_new consumes tags whether it succeeds or not */
+    if (out == NULL || nl_record_set_new(out, "tags", tags) != 0 ||
+        nl_record_set_str(out, "schema", NL_SCHEMA_TAGGED) != 0) {
+        if (out == NULL) {
             json_decref(tags);
         }
         json_decref(out);
