@@ -226,7 +226,7 @@ def cmd_analyze(a):
     print()
     print("newsline end-to-end benchmark")
     for k in ("command", "date", "commit", "cpus", "broker", "partitions", "kafka_overrides",
-              "loadavg"):
+              "loadavg", "build"):
         if k in meta:
             print("  %-10s %s" % (k, meta[k]))
     print()

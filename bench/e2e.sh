@@ -108,9 +108,13 @@ forget_pid() {
 }
 
 cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-  for pid in "${PIDS[@]}"; do wait_pid "$pid" 15 || kill -KILL "$pid" 2>/dev/null; done
+  local pid i idx=("${!PIDS[@]}")
+  # Newest first: daemons drain while their broker is still up, then the broker.
+  for ((i = ${#idx[@]} - 1; i >= 0; i--)); do
+    pid=${PIDS[${idx[i]}]}
+    kill -TERM "$pid" 2>/dev/null
+    wait_pid "$pid" 45 || { log "pid $pid ignored SIGTERM for 45 s: SIGKILL"; kill -KILL "$pid" 2>/dev/null; }
+  done
   if [[ -n "$KAFKA_DIR" && -d "$KAFKA_DIR" ]]; then
     [[ -f "$KAFKA_DIR/kafka.log" ]] && cp "$KAFKA_DIR/kafka.log" "$LOGS/kafka-broker.txt" 2>/dev/null
     timeout 90 "$ROOT/deploy/kafka.sh" reset --dir "$KAFKA_DIR" >/dev/null 2>>"$LOGS/kafka-stop.txt" ||
@@ -123,7 +127,7 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'FAILED=1; exit 130' INT TERM
 
 fail() {
   FAILED=1
@@ -173,6 +177,12 @@ fi
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo n/a)
 bin_stamp() { stat -c '%n %Y' "$BIN"/newsline* 2>/dev/null | md5sum | cut -c1-12; }
 BIN_STAMP=$(bin_stamp)
+# Is build/bin older than some source? (The commit below would then overstate.)
+STALE=$(find "$ROOT" \( -path "$ROOT/build*" -o -path "$ROOT/.git" \) -prune -o \
+  \( -name '*.c' -o -name '*.h' -o -name CMakeLists.txt \) -newer "$BIN/newsline-sink" -print 2>/dev/null |
+  sed "s|^$ROOT/||" | head -n 3 | tr '\n' ' ')
+BUILD_NOTE="build/bin newer than every source"
+[[ -z "$STALE" ]] || BUILD_NOTE="build/bin OLDER than: $STALE(rebuild for exact provenance)"
 log "newsline e2e benchmark: $TOTAL documents ($NSEEDS seeds x $COPIES copies), broker=$BROKER"
 log "command: $CMDLINE | date: $DATE | commit: $COMMIT | cpus: $CPUS | work: $WORK"
 
@@ -312,7 +322,7 @@ ANALYZE=(python3 "$HELPER" analyze --corpus "$WORK/corpus" --seeds "$ROOT/corpus
   --meta "command=$CMDLINE" --meta "date=$DATE" --meta "commit=$COMMIT"
   --meta "cpus=$CPUS" --meta "broker=$BROKER" --meta "partitions=$PARTITIONS"
   --meta "kafka_overrides=$(tr -d '\n' <"$WORK/config.json")"
-  --meta "loadavg=$LOAD_START at start, $LOAD_END at end")
+  --meta "loadavg=$LOAD_START at start, $LOAD_END at end" --meta "build=$BUILD_NOTE")
 [[ -n "$JSON_OUT" ]] && ANALYZE+=(--json "$JSON_OUT")
 "${ANALYZE[@]}"
 arc=$?

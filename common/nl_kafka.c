@@ -480,8 +480,13 @@ static rd_kafka_t *consumer_new(struct runner *r, char *errbuf, size_t errlen)
     return rk;
 }
 
-/* Leaves the group (revoke callback included), waiting at most the short
- * timeout. 1 if the consumer closed. */
+/* Leaves the group, waiting at most the short timeout; 1 if the consumer
+ * closed. The close queue is served with the event API, not with
+ * callbacks: records fetched but not yet handed out arrive on it too, and
+ * serving those through callbacks trips an assertion in librdkafka. So a
+ * rebalance arrives as an event and goes to on_rebalance by hand, and
+ * fetched records are dropped unprocessed (their offsets were never
+ * stored: the next owner reads them). */
 static int close_consumer(struct runner *r)
 {
     rd_kafka_queue_t *q = rd_kafka_queue_new(r->consumer);
@@ -494,7 +499,15 @@ static int close_consumer(struct runner *r)
         rd_kafka_error_destroy(error);
     } else {
         while (!rd_kafka_consumer_closed(r->consumer) && nl_now_ms() < deadline) {
-            rd_kafka_queue_poll_callback(q, 100);
+            rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 100);
+            if (ev == NULL) {
+                continue;
+            }
+            if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE) {
+                on_rebalance(r->consumer, rd_kafka_event_error(ev),
+                             rd_kafka_event_topic_partition_list(ev), r);
+            }
+            rd_kafka_event_destroy(ev);
         }
     }
     closed = rd_kafka_consumer_closed(r->consumer);
