@@ -390,6 +390,7 @@ json_t *wl_tag(const watchlist *wl, const char *title, size_t title_len, const c
         const char *src = m[i].field == 0 ? title : text;
         json_t *a = by_actor[m[i].actor];
         json_t *mention;
+        json_t *mentions;
         if (a == NULL) {
             const struct actor *ac = &wl->actors[m[i].actor];
             a = json_pack("{s:s, s:s, s:s, s:i, s:[]}", "id", ac->id, "kind", ac->kind, "name",
@@ -399,14 +400,24 @@ json_t *wl_tag(const watchlist *wl, const char *title, size_t title_len, const c
             }
             by_actor[m[i].actor] = a;
         }
+        if (json_object_set_new(
+                a, "count", json_integer(json_integer_value(json_object_get(a, "count")) + 1)) !=
+            0) {
+            goto fail;
+        }
+        mentions = json_object_get(a, "mentions");
+        if (json_array_size(mentions) >= WL_MAX_MENTIONS) {
+            /* count stays exact; the list stops growing (a page repeating a
+             * name 50,000 times must not become a record of megabytes) */
+            if (json_object_set_new(a, "mentions_truncated", json_true()) != 0) {
+                goto fail;
+            }
+            continue;
+        }
         mention = json_pack("{s:s, s:I, s:I, s:s%}", "field", m[i].field == 0 ? "title" : "text",
                             "start", (json_int_t)m[i].start, "end", (json_int_t)m[i].end, "surface",
                             src + m[i].start, m[i].end - m[i].start);
-        if (mention == NULL ||
-            json_array_append_new(json_object_get(a, "mentions"), mention) != 0 ||
-            json_object_set_new(
-                a, "count", json_integer(json_integer_value(json_object_get(a, "count")) + 1)) !=
-                0) {
+        if (mention == NULL || json_array_append_new(mentions, mention) != 0) {
             goto fail;
         }
     }

@@ -23,6 +23,10 @@ int wl_load(const char *path, watchlist **out, char *errbuf, size_t errlen);
 void wl_free(watchlist *wl);
 const char *wl_version(const watchlist *wl);
 
+/* At most this many mentions are listed per actor and record; "count" is
+ * always exact and "mentions_truncated": true marks a cut list. */
+#define WL_MAX_MENTIONS 1000
+
 /* Tags title and text: returns {"actors": [{id, kind, name, count,
  * mentions: [{field, start, end, surface}]}], "watchlist_version"} with
  * byte offsets into the field named; NULL on allocation failure. */

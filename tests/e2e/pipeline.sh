@@ -15,31 +15,68 @@ printf '%s\n' 'not json at all' '{"schema":"newsline.raw/99","id":"0123456789abc
   '{"schema":"newsline.raw/1","id":"NOT-AN-ID","source":"x","content_type":"text/plain","body":""}' |
   "$NL_BIN/newsline" produce "$NEWSLINE_TOPICS_RAW" 2>>"$NL_WORK/cli.log" ||
   die "could not produce poison records"
+# ... and one record that is not JSON on every other stage's input topic.
+for t in "$NEWSLINE_TOPICS_FETCH" "$NEWSLINE_TOPICS_PARSED" "$NEWSLINE_TOPICS_TAGGED"; do
+  printf 'poison for %s\n' "$t" | "$NL_BIN/newsline" produce "$t" 2>>"$NL_WORK/cli.log" ||
+    die "could not produce poison to $t"
+done
 "$NL_BIN/newsline" replay >"$NL_WORK/replay.out" 2>>"$NL_WORK/cli.log"
 check "replay exits 0 with every document acknowledged" test $? -eq 0
 check "replay prints a summary" grep -q 'replayed 5 document(s).*5 acknowledged, 0 failed' "$NL_WORK/cli.log"
 
-nl_wait_for 120 nl_sink_has 5 || not_ok "sink stored 5 documents within 120 s (has $(nl_sink_ids))"
-check "the sink stored all five seeds" test "$(nl_sink_ids)" -eq 5
-nl_check_corpus && ok "corpus checks" || not_ok "corpus checks"
+# A multi-megabyte document (3 MiB of text) goes through every topic.
+python3 - "$NL_WORK/big.txt" <<'PY'
+import sys
+para = "Phnom Penh and Pyongyang exchanged delegations while Moscow watched. " * 20
+with open(sys.argv[1], "w") as f:
+    f.write("A very long report on Cambodia\n\n")
+    while f.tell() < 3 * 1024 * 1024:
+        f.write(para + "\n\n")
+PY
+"$NL_BIN/newsline" replay "$NL_WORK/big.txt" >/dev/null 2>>"$NL_WORK/cli.log"
+check "a 3 MiB document is accepted by the raw topic" test $? -eq 0
 
-# Dead letters: three poison records, each with stage, reason and origin.
-"$NL_BIN/newsline" tail --meta --count 3 --idle-ms 30000 "$NEWSLINE_TOPICS_DLQ" \
+nl_wait_for 120 nl_sink_has 6 || not_ok "sink stored 6 documents within 120 s (has $(nl_sink_ids))"
+check "the sink stored the five seeds and the big document" test "$(nl_sink_ids)" -eq 6
+nl_check_corpus && ok "corpus checks" || not_ok "corpus checks"
+check "the big document is stored whole, with its actors" python3 - "$NL_WORK/corpus" <<'PY'
+import json, glob, sys
+side = [json.load(open(p)) for p in glob.glob(sys.argv[1] + "/005_*.json")]
+assert len(side) == 1, side
+s = side[0]
+assert s["text_bytes"] > 3 * 1024 * 1024 - 4096, s["text_bytes"]
+ids = {a["id"]: a["count"] for a in s["record"]["tags"]["actors"]}
+assert ids.keys() == {"cambodia", "north-korea", "russia"}, ids
+assert ids["north-korea"] == ids["russia"] == ids["cambodia"] - 1 > 1000, ids
+for a in s["record"]["tags"]["actors"]:
+    assert a["mentions_truncated"] is True and len(a["mentions"]) == 1000, a["id"]
+PY
+
+# Dead letters: three poison records on the parser's input, one on each
+# other stage's, each with stage, reason and origin.
+"$NL_BIN/newsline" tail --meta --count 6 --idle-ms 30000 "$NEWSLINE_TOPICS_DLQ" \
   >"$NL_WORK/dlq.ndjson" 2>>"$NL_WORK/cli.log"
-check "three dead letters on the DLQ topic" test "$(wc -l <"$NL_WORK/dlq.ndjson")" -eq 3
-check "dead letters carry stage, reason code and origin in record and headers" python3 - "$NL_WORK/dlq.ndjson" "$NEWSLINE_TOPICS_RAW" <<'PY'
-import json, sys
+check "six dead letters on the DLQ topic" test "$(wc -l <"$NL_WORK/dlq.ndjson")" -eq 6
+check "dead letters carry stage, reason code and origin in record and headers" \
+  python3 - "$NL_WORK/dlq.ndjson" <<'PY'
+import json, os, sys
 recs = [json.loads(l) for l in open(sys.argv[1])]
-codes = sorted(r["value"]["reason_code"] for r in recs)
-assert codes == ["bad_id", "not_json", "wrong_schema"], codes
+env = os.environ
+by_stage = {}
 for r in recs:
     v, h = r["value"], r["headers"]
-    assert v["schema"] == "newsline.dlq/1" and v["stage"] == "parser", v
-    assert v["origin"]["topic"] == sys.argv[2] and v["origin"]["offset"] >= 0, v
-    assert h["nl-stage"] == "parser" and h["nl-reason-code"] == v["reason_code"], h
-    assert h["nl-origin-topic"] == sys.argv[2], h
-    assert int(h["nl-origin-offset"]) == v["origin"]["offset"], h
+    by_stage.setdefault(v["stage"], []).append(v["reason_code"])
+    assert v["schema"] == "newsline.dlq/1", v
+    assert h["nl-stage"] == v["stage"] and h["nl-reason-code"] == v["reason_code"], h
+    assert h["nl-origin-topic"] == v["origin"]["topic"], h
+    assert int(h["nl-origin-offset"]) == v["origin"]["offset"] >= 0, h
+    assert int(h["nl-origin-partition"]) == v["origin"]["partition"] >= 0, h
     assert v["payload"]["length"] > 0 and v["payload"]["prefix"], v
+    want_topic = {"fetcher": env["NEWSLINE_TOPICS_FETCH"], "parser": env["NEWSLINE_TOPICS_RAW"],
+                  "tagger": env["NEWSLINE_TOPICS_PARSED"], "sink": env["NEWSLINE_TOPICS_TAGGED"]}
+    assert v["origin"]["topic"] == want_topic[v["stage"]], v
+assert sorted(by_stage["parser"]) == ["bad_id", "not_json", "wrong_schema"], by_stage
+assert by_stage["fetcher"] == by_stage["tagger"] == by_stage["sink"] == ["not_json"], by_stage
 PY
 
 # SIGTERM: every daemon drains, commits and exits 0.
@@ -52,11 +89,15 @@ check "no daemon logged an error" bash -c "! grep -h 'level=error' '$NL_WORK'/*.
 # Restart and replay again: the same records leave the store unchanged.
 snapshot() { (cd "$NL_WORK/corpus" && sha256sum * | sort); }
 snapshot >"$NL_WORK/before.sha"
+cp -a "$NL_WORK/corpus" "$NL_WORK/corpus.before"
 nl_start_pipeline
-"$NL_BIN/newsline" replay >/dev/null 2>>"$NL_WORK/cli.log"
-nl_wait_for 120 bash -c "[ \$(grep -c 'status=unchanged' '$NL_WORK/sink.log') -ge 5 ]"
-check "second replay: the sink reports all five unchanged" \
-  test "$(grep -c 'status=unchanged' "$NL_WORK/sink.log")" -ge 5
+# (the same six files as before: the default would now also replay the big
+# document's stored copy, 005_<id>.txt, a record with another "path")
+"$NL_BIN/newsline" replay "$NL_SRC"/corpus/*.txt "$NL_WORK/big.txt" >/dev/null 2>>"$NL_WORK/cli.log"
+nl_wait_for 120 bash -c "[ \$(grep -c 'status=unchanged' '$NL_WORK/sink.log') -ge 6 ]"
+check "second replay: the sink reports all six unchanged" \
+  test "$(grep -c 'status=unchanged' "$NL_WORK/sink.log")" -ge 6
+check "second replay: nothing updated" bash -c "! grep -q 'status=updated' '$NL_WORK/sink.log'"
 snapshot >"$NL_WORK/after.sha"
 check "second replay: the store is byte-for-byte unchanged" cmp -s "$NL_WORK/before.sha" "$NL_WORK/after.sha"
 for d in fetcher parser tagger sink; do nl_stop "$d"; done
