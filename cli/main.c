@@ -48,6 +48,13 @@ int main(int argc, char **argv)
         return NL_EXIT_USAGE;
     }
     cmd = argv[argi];
+    for (int i = argi + 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            printf("%s\n", summary);
+            nl_config_free(&cfg);
+            return 0;
+        }
+    }
     if (strcmp(cmd, "replay") == 0) {
         rc = cli_replay(&cfg, argc - argi, argv + argi);
     } else if (strcmp(cmd, "fetch") == 0) {
