@@ -82,24 +82,7 @@ KAFKA_DIR=""
 log() { printf '# %s\n' "$*" >&2; }
 now_ms() { date +%s%3N; }
 
-# wait_pid PID SECONDS: 0 once the process has exited.
-wait_pid() {
-  local pid=$1 secs=$2 i
-  for ((i = 0; i < secs * 10; i++)); do
-    kill -0 "$pid" 2>/dev/null || return 0
-    sleep 0.1
-  done
-  return 1
-}
-# wait_for SECONDS command...: poll until the command succeeds.
-wait_for() {
-  local secs=$1 i; shift
-  for ((i = 0; i < secs * 5; i++)); do
-    "$@" && return 0
-    sleep 0.2
-  done
-  return 1
-}
+source "$ROOT/tests/e2e/wait.sh"
 
 # forget_pid PID: a reaped child; cleanup must not signal its (reusable) PID.
 forget_pid() {
@@ -113,7 +96,7 @@ cleanup() {
   for ((i = ${#idx[@]} - 1; i >= 0; i--)); do
     pid=${PIDS[${idx[i]}]}
     kill -TERM "$pid" 2>/dev/null
-    wait_pid "$pid" 45 || { log "pid $pid ignored SIGTERM for 45 s: SIGKILL"; kill -KILL "$pid" 2>/dev/null; }
+    nl_wait_pid "$pid" 45 || { log "pid $pid ignored SIGTERM for 45 s: SIGKILL"; kill -KILL "$pid" 2>/dev/null; }
   done
   if [[ -n "$KAFKA_DIR" && -d "$KAFKA_DIR" ]]; then
     [[ -f "$KAFKA_DIR/kafka.log" ]] && cp "$KAFKA_DIR/kafka.log" "$LOGS/kafka-broker.txt" 2>/dev/null
@@ -192,7 +175,7 @@ if [[ "$BROKER" == mock ]]; then
     >/dev/null 2>"$LOGS/broker.log" &
   BROKER_PID=$!
   PIDS+=("$BROKER_PID")
-  wait_for 30 test -s "$WORK/bootstrap" || fail "mock broker did not start within 30 s"
+  nl_wait_for 30 test -s "$WORK/bootstrap" || fail "mock broker did not start within 30 s"
   NEWSLINE_BROKERS=$(head -n1 "$WORK/bootstrap")
   export NEWSLINE_BROKERS
 else
@@ -223,7 +206,7 @@ joined() {
     grep -q 'event=assigned' "$LOGS/$d.log" || return 1
   done
 }
-wait_for 90 joined || fail "the daemons did not all get partitions (event=assigned) within 90 s"
+nl_wait_for 90 joined || fail "the daemons did not all get partitions (event=assigned) within 90 s"
 log "all four daemons joined their groups"
 
 # --------------------------------------------------------------- replay
@@ -260,7 +243,7 @@ sleep 3
 for d in fetcher parser tagger sink; do kill -TERM "${DPID[$d]}" 2>/dev/null; done
 STOP_FAIL=""
 for d in fetcher parser tagger sink; do
-  if wait_pid "${DPID[$d]}" "$T_STOP"; then
+  if nl_wait_pid "${DPID[$d]}" "$T_STOP"; then
     wait "${DPID[$d]}"; rc=$?
     ((rc == 0)) || STOP_FAIL+=" newsline-$d exit=$rc"
   else
@@ -273,7 +256,7 @@ done
 # Free the CPUs for the peer: stop the broker now (reset deletes it at exit).
 if [[ "$BROKER" == mock ]]; then
   kill -TERM "$BROKER_PID" 2>/dev/null
-  wait_pid "$BROKER_PID" 15 || kill -KILL "$BROKER_PID" 2>/dev/null
+  nl_wait_pid "$BROKER_PID" 15 || kill -KILL "$BROKER_PID" 2>/dev/null
   wait "$BROKER_PID" 2>/dev/null
   forget_pid "$BROKER_PID"
 else
@@ -297,7 +280,7 @@ PIDS+=("${SPID[@]}")
 PEER_RCS=""
 peer_deadline=$((SECONDS + T_PEER))
 for pid in "${SPID[@]}"; do
-  if wait_pid "$pid" $((peer_deadline - SECONDS > 1 ? peer_deadline - SECONDS : 1)); then
+  if nl_wait_pid "$pid" $((peer_deadline - SECONDS > 1 ? peer_deadline - SECONDS : 1)); then
     wait "$pid"; PEER_RCS+=" $?"
     forget_pid "$pid"
   else

@@ -4,6 +4,7 @@
 # Every test runs in its own temp dir, with its own topic names and groups,
 # and kills what it started by PID when it exits.
 set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/wait.sh"
 
 NL_WORK=$(mktemp -d "${TMPDIR:-/tmp}/newsline-e2e.XXXXXX")
 NL_PIDS=()
@@ -46,26 +47,6 @@ nl_dump_logs() {
     echo "# --- tail of $(basename "$f")"
     tail -n 15 "$f" | sed 's/^/# /'
   done
-}
-
-# nl_wait_pid PID SECONDS: wait for a process we started to exit; 0 if it did.
-nl_wait_pid() {
-  local pid=$1 secs=$2 i
-  for ((i = 0; i < secs * 10; i++)); do
-    kill -0 "$pid" 2>/dev/null || return 0
-    sleep 0.1
-  done
-  return 1
-}
-
-# nl_wait_for SECONDS command...: poll until the command succeeds.
-nl_wait_for() {
-  local secs=$1 i; shift
-  for ((i = 0; i < secs * 5; i++)); do
-    "$@" && return 0
-    sleep 0.2
-  done
-  return 1
 }
 
 # Per-test topic and group names, so tests sharing a broker never meet.
