@@ -96,7 +96,7 @@ static int parse_name(const char *name, long *seq, uint64_t *id)
     const char *p;
     errno = 0;
     *seq = strtol(name, &end, 10);
-    if (end == name || *end != '_' || errno != 0 || *seq < 0 || name[0] == '-' || name[0] == '+') {
+    if (name[0] < '0' || name[0] > '9' || end == name || *end != '_' || errno != 0) {
         return 0;
     }
     p = end + 1;
@@ -298,7 +298,13 @@ int st_put(nl_store *st, const json_t *rec, const json_t *trace, json_t **report
      * existing file is the user's and stays as it is. */
     old_txt = is_new ? NULL : read_file(st, txt_name, &old_txt_len);
     if (old_txt != NULL && source != NULL && strcmp(source, "replay") == 0) {
-        const char *hit = text_len > 0 ? memmem(old_txt, old_txt_len, text, text_len) : NULL;
+        /* The text follows the title line: search from there, so a text
+         * that also occurs in the title is not found in it. */
+        const char *from = memchr(old_txt, '\n', old_txt_len);
+        const char *hit;
+        from = from != NULL ? from + 1 : old_txt;
+        hit = text_len > 0 ? memmem(from, old_txt_len - (size_t)(from - old_txt), text, text_len)
+                           : NULL;
         text_offset = hit != NULL ? (long)(hit - old_txt) : -1;
     } else {
         size_t tl = json_string_length(jtitle);
@@ -364,6 +370,11 @@ int st_put(nl_store *st, const json_t *rec, const json_t *trace, json_t **report
     }
     rc = write_atomic(st, json_name, sidecar_s, sidecar_len, errbuf, errlen);
     if (rc != 0) {
+        if (is_new && wrote) {
+            /* A new document is visible whole or not at all: without its
+             * sidecar its text file goes too, and the retry starts afresh. */
+            unlinkat(st->dirfd, txt_name, 0);
+        }
         goto out;
     }
     if (fsync(st->dirfd) != 0) {

@@ -222,7 +222,8 @@ int wl_load(const char *path, watchlist **out, char *errbuf, size_t errlen)
 
     *out = NULL;
     if (root == NULL) {
-        if (jerr.line < 0 || errno == ENOENT) {
+        /* jansson reports a file it cannot open with line -1 */
+        if (jerr.line < 0) {
             return nl_errf(errbuf, errlen, NL_EIO, "watchlist %s: %s", path, jerr.text);
         }
         return nl_errf(errbuf, errlen, NL_EINVAL, "watchlist %s: line %d: %s", path, jerr.line,
@@ -248,7 +249,7 @@ int wl_load(const char *path, watchlist **out, char *errbuf, size_t errlen)
     if (rc == 0) {
         rc = build_index(wl);
     }
-    if (rc == NL_EINVAL) {
+    if (rc == NL_EINVAL && errbuf != NULL && errlen > 0) {
         /* prefix the file name to the entry-level message */
         char tmp[512];
         snprintf(tmp, sizeof(tmp), "watchlist %s: %s", path, errbuf);
@@ -291,7 +292,10 @@ static int is_word_cp(uint32_t cp)
     if (cp < 0x80) {
         return isalnum((int)cp);
     }
-    if ((cp >= 0xa0 && cp <= 0xbf) || cp == 0xd7 || cp == 0xf7) {
+    /* C1 controls and Latin-1 punctuation and symbols, but for the
+     * letters among them (ª µ º) */
+    if ((cp >= 0x80 && cp <= 0xbf && cp != 0xaa && cp != 0xb5 && cp != 0xba) || cp == 0xd7 ||
+        cp == 0xf7) {
         return 0;
     }
     if ((cp >= 0x2000 && cp <= 0x206f) || (cp >= 0x3000 && cp <= 0x303f) || cp == 0xfeff) {

@@ -1,0 +1,1035 @@
+/* Unit tests for the watchlist and its matcher (tagger/watchlist.h):
+ * loading errors, whole-word matching next to punctuation and multibyte
+ * text, case rules, leftmost-longest resolution, byte offsets, the order
+ * of actors, the cap on listed mentions and the shipped watchlist. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* mkdtemp, nftw */
+#endif
+
+#include "nl_err.h"
+#include "watchlist.h"
+
+#include <check.h>
+#include <errno.h>
+#include <ftw.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- fixtures --------------------------------------------------------------- */
+
+#define MAX_TMP_FILES 32
+
+/* One directory for the whole run, made and removed by the parent process
+ * (an unchecked fixture), so a test that fails in its forked child leaves
+ * nothing behind; each test works in its own subdirectory of it. */
+static char basedir[PATH_MAX];
+static char tmpdir[PATH_MAX];
+static char tmp_files[MAX_TMP_FILES][PATH_MAX];
+static size_t tmp_n;
+
+static watchlist *wl;
+static json_t *tags;
+static char errbuf[512];
+
+static void base_setup(void)
+{
+    const char *base = getenv("TMPDIR");
+    int n;
+
+    if (base == NULL || base[0] == '\0') {
+        base = "/tmp";
+    }
+    n = snprintf(basedir, sizeof(basedir), "%s/nl-test-watchlist-XXXXXX", base);
+    if (n <= 0 || (size_t)n >= sizeof(basedir) || mkdtemp(basedir) == NULL) {
+        fprintf(stderr, "test_watchlist: cannot make a temporary directory under %s\n", base);
+        exit(EXIT_FAILURE);
+    }
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+static void base_teardown(void)
+{
+    if (basedir[0] != '\0') {
+        nftw(basedir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    }
+}
+
+static void wl_setup(void)
+{
+    int n = snprintf(tmpdir, sizeof(tmpdir), "%s/test-XXXXXX", basedir);
+    ck_assert(n > 0 && (size_t)n < sizeof(tmpdir));
+    ck_assert_msg(mkdtemp(tmpdir) != NULL, "mkdtemp: %s", strerror(errno));
+    tmp_n = 0;
+    wl = NULL;
+    tags = NULL;
+    errbuf[0] = '\0';
+}
+
+static void wl_teardown(void)
+{
+    json_decref(tags);
+    tags = NULL;
+    wl_free(wl);
+    wl = NULL;
+    while (tmp_n > 0) {
+        unlink(tmp_files[--tmp_n]);
+    }
+    rmdir(tmpdir);
+}
+
+/* Writes content to a file in the test's temporary directory (removed at
+ * teardown) and returns its path. */
+static const char *write_file(const char *name, const char *content)
+{
+    const char *path;
+    FILE *f;
+    int n;
+
+    ck_assert_uint_lt(tmp_n, MAX_TMP_FILES);
+    n = snprintf(tmp_files[tmp_n], PATH_MAX, "%s/%s", tmpdir, name);
+    ck_assert(n > 0 && n < PATH_MAX);
+    path = tmp_files[tmp_n++];
+    f = fopen(path, "w");
+    ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+    ck_assert_uint_eq(fwrite(content, 1, strlen(content), f), strlen(content));
+    ck_assert_int_eq(fclose(f), 0);
+    return path;
+}
+
+#define ck_assert_errbuf_has(needle)                                                               \
+    ck_assert_msg(strstr(errbuf, (needle)) != NULL, "errbuf \"%s\" lacks \"%s\"", errbuf, (needle))
+
+/* A small watchlist shaped like the shipped one, plus a "Korea" alias on an
+ * actor of its own to show leftmost-longest across actors. */
+static const char small_watchlist[] =
+    "{\"version\": \"test-1\", \"actors\": [\n"
+    " {\"id\": \"russia\", \"kind\": \"state\", \"name\": \"Russia\",\n"
+    "  \"aliases\": [\"Russian Federation\", \"Russian\", \"Kremlin\"]},\n"
+    " {\"id\": \"north-korea\", \"kind\": \"state\", \"name\": \"North Korea\",\n"
+    "  \"aliases\": [\"DPRK\", \"Pyongyang\"]},\n"
+    " {\"id\": \"korean-peninsula\", \"kind\": \"place\", \"name\": \"Korean Peninsula\",\n"
+    "  \"aliases\": [\"Korea\"]},\n"
+    " {\"id\": \"united-states\", \"kind\": \"state\", \"name\": \"United States\",\n"
+    "  \"aliases\": [\"US\", \"U.S.\", \"Washington\"]},\n"
+    " {\"id\": \"united-nations\", \"kind\": \"organisation\", \"name\": \"United Nations\",\n"
+    "  \"aliases\": [\"UN\"]},\n"
+    " {\"id\": \"un-security-council\", \"kind\": \"organisation\",\n"
+    "  \"name\": \"UN Security Council\", \"aliases\": [\"Security Council\", \"UNSC\"]},\n"
+    " {\"id\": \"vladimir-putin\", \"kind\": \"person\", \"name\": \"Vladimir Putin\",\n"
+    "  \"aliases\": [\"Putin\"]},\n"
+    " {\"id\": \"kim-jong-un\", \"kind\": \"person\", \"name\": \"Kim Jong Un\",\n"
+    "  \"aliases\": [\"Kim Jong-un\"]},\n"
+    " {\"id\": \"hun-sen\", \"kind\": \"person\", \"name\": \"Hun Sen\"}\n"
+    "]}\n";
+
+static void load_small(void)
+{
+    const char *path = write_file("small.json", small_watchlist);
+    ck_assert_msg(wl_load(path, &wl, errbuf, sizeof(errbuf)) == 0, "%s", errbuf);
+    ck_assert_ptr_nonnull(wl);
+}
+
+/* Checks the invariants every result must hold: each mention's field,
+ * offsets and surface agree with the input, mentions are in document order
+ * (title first), count is the number of mentions unless the list is marked
+ * truncated, and no actor appears twice. */
+static void assert_valid_tags(const json_t *t, const char *title, size_t title_len,
+                              const char *text, size_t text_len)
+{
+    json_t *actors = json_object_get(t, "actors");
+    json_t *a;
+    size_t i;
+
+    ck_assert_ptr_nonnull(t);
+    ck_assert(json_is_array(actors));
+    ck_assert_str_eq(json_string_value(json_object_get(t, "watchlist_version")), wl_version(wl));
+    json_array_foreach(actors, i, a)
+    {
+        json_t *mentions = json_object_get(a, "mentions");
+        json_t *m;
+        size_t k;
+        int prev_field = -1;
+        json_int_t prev_end = 0;
+        json_int_t count = json_integer_value(json_object_get(a, "count"));
+
+        ck_assert_ptr_nonnull(json_string_value(json_object_get(a, "id")));
+        ck_assert_ptr_nonnull(json_string_value(json_object_get(a, "kind")));
+        ck_assert_ptr_nonnull(json_string_value(json_object_get(a, "name")));
+        for (size_t j = 0; j < i; j++) {
+            ck_assert_str_ne(json_string_value(json_object_get(json_array_get(actors, j), "id")),
+                             json_string_value(json_object_get(a, "id")));
+        }
+        ck_assert(json_is_array(mentions));
+        ck_assert_uint_gt(json_array_size(mentions), 0);
+        if (json_is_true(json_object_get(a, "mentions_truncated"))) {
+            ck_assert_uint_eq(json_array_size(mentions), WL_MAX_MENTIONS);
+            ck_assert_int_gt(count, WL_MAX_MENTIONS);
+        } else {
+            ck_assert_ptr_null(json_object_get(a, "mentions_truncated"));
+            ck_assert_int_eq(count, (json_int_t)json_array_size(mentions));
+        }
+        json_array_foreach(mentions, k, m)
+        {
+            const char *field = json_string_value(json_object_get(m, "field"));
+            const char *surface = json_string_value(json_object_get(m, "surface"));
+            json_int_t start = json_integer_value(json_object_get(m, "start"));
+            json_int_t end = json_integer_value(json_object_get(m, "end"));
+            int is_title;
+            const char *src;
+            size_t src_len;
+
+            ck_assert_ptr_nonnull(field);
+            ck_assert_ptr_nonnull(surface);
+            ck_assert(strcmp(field, "title") == 0 || strcmp(field, "text") == 0);
+            is_title = strcmp(field, "title") == 0;
+            src = is_title ? title : text;
+            src_len = is_title ? title_len : text_len;
+            ck_assert_int_ge(start, 0);
+            ck_assert_int_gt(end, start);
+            ck_assert_int_le(end, (json_int_t)src_len);
+            ck_assert_uint_eq(json_string_length(json_object_get(m, "surface")),
+                              (size_t)(end - start));
+            ck_assert_msg(memcmp(src + start, surface, (size_t)(end - start)) == 0,
+                          "%s[%lld, %lld) is not \"%s\"", field, (long long)start, (long long)end,
+                          surface);
+            /* document order: all title mentions, then the text's */
+            if (prev_field == (is_title ? 0 : 1)) {
+                ck_assert_int_ge(start, prev_end);
+            } else {
+                ck_assert_int_lt(prev_field, is_title ? 0 : 1);
+            }
+            prev_field = is_title ? 0 : 1;
+            prev_end = end;
+        }
+    }
+}
+
+/* Tags title and text (plain C strings), checks the result's invariants
+ * and keeps it in `tags` (freed at teardown). */
+static json_t *tag2(const char *title, const char *text)
+{
+    json_decref(tags);
+    tags = wl_tag(wl, title, strlen(title), text, strlen(text));
+    ck_assert_ptr_nonnull(tags);
+    assert_valid_tags(tags, title, strlen(title), text, strlen(text));
+    return tags;
+}
+
+static json_t *tag(const char *text)
+{
+    return tag2("", text);
+}
+
+static size_t n_actors(const json_t *t)
+{
+    return json_array_size(json_object_get(t, "actors"));
+}
+
+static json_t *find_actor(const json_t *t, const char *id)
+{
+    json_t *a;
+    size_t i;
+    json_array_foreach(json_object_get(t, "actors"), i, a)
+    {
+        if (strcmp(json_string_value(json_object_get(a, "id")), id) == 0) {
+            return a;
+        }
+    }
+    return NULL;
+}
+
+static json_int_t actor_count(const json_t *t, const char *id)
+{
+    json_t *a = find_actor(t, id);
+    return a != NULL ? json_integer_value(json_object_get(a, "count")) : 0;
+}
+
+static const char *actor_id(const json_t *t, size_t i)
+{
+    return json_string_value(
+        json_object_get(json_array_get(json_object_get(t, "actors"), i), "id"));
+}
+
+/* Asserts mention k of actor id is field[start, end) with that surface. */
+static void assert_mention(const json_t *t, const char *id, size_t k, const char *field,
+                           json_int_t start, const char *surface)
+{
+    json_t *a = find_actor(t, id);
+    json_t *m;
+
+    ck_assert_msg(a != NULL, "no actor %s", id);
+    m = json_array_get(json_object_get(a, "mentions"), k);
+    ck_assert_msg(m != NULL, "actor %s has no mention %zu", id, k);
+    ck_assert_str_eq(json_string_value(json_object_get(m, "field")), field);
+    ck_assert_int_eq(json_integer_value(json_object_get(m, "start")), start);
+    ck_assert_int_eq(json_integer_value(json_object_get(m, "end")),
+                     start + (json_int_t)strlen(surface));
+    ck_assert_str_eq(json_string_value(json_object_get(m, "surface")), surface);
+}
+
+/* Asserts text yields exactly one mention, of id, at start with surface. */
+static void assert_only(const char *text, const char *id, json_int_t start, const char *surface)
+{
+    json_t *t = tag(text);
+    ck_assert_msg(n_actors(t) == 1, "\"%s\": %zu actors", text, n_actors(t));
+    ck_assert_msg(actor_count(t, id) == 1, "\"%s\": %s count %lld", text, id,
+                  (long long)actor_count(t, id));
+    assert_mention(t, id, 0, "text", start, surface);
+}
+
+static void assert_none(const char *text)
+{
+    json_t *t = tag(text);
+    ck_assert_msg(n_actors(t) == 0, "\"%s\": %zu actors, first %s", text, n_actors(t),
+                  actor_id(t, 0));
+}
+
+/* ---- loading ------------------------------------------------------------------ */
+
+START_TEST(test_load_ok)
+{
+    load_small();
+    ck_assert_str_eq(wl_version(wl), "test-1");
+    /* no mentions: an empty actor list and the version */
+    tag2("", "");
+    ck_assert_uint_eq(n_actors(tags), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(tags, "watchlist_version")), "test-1");
+    ck_assert_uint_eq(json_object_size(tags), 2);
+    tag2("Nothing here", "Nor here, nothing at all.");
+    ck_assert_uint_eq(n_actors(tags), 0);
+}
+END_TEST
+
+START_TEST(test_load_minimal_actor)
+{
+    /* aliases are optional, and may be an empty array */
+    const char *path = write_file("min.json", "{\"version\": \"v\", \"actors\": ["
+                                              "{\"id\": \"a-1\", \"kind\": \"place\","
+                                              " \"name\": \"Phnom Penh\"},"
+                                              "{\"id\": \"b2\", \"kind\": \"person\","
+                                              " \"name\": \"Hun Sen\", \"aliases\": []}]}");
+    ck_assert_msg(wl_load(path, &wl, errbuf, sizeof(errbuf)) == 0, "%s", errbuf);
+    tag("Hun Sen left Phnom Penh.");
+    ck_assert_uint_eq(n_actors(tags), 2);
+    ck_assert_str_eq(actor_id(tags, 0), "b2");
+    ck_assert_str_eq(actor_id(tags, 1), "a-1");
+    ck_assert_str_eq(json_string_value(json_object_get(find_actor(tags, "a-1"), "kind")), "place");
+    ck_assert_str_eq(json_string_value(json_object_get(find_actor(tags, "b2"), "name")), "Hun Sen");
+}
+END_TEST
+
+/* Each case: file content, then up to two substrings the reason must hold. */
+struct bad_file {
+    const char *content;
+    const char *needle1;
+    const char *needle2;
+};
+
+static void assert_rejected(const struct bad_file *bf, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char name[32];
+        const char *path;
+        int rc;
+
+        snprintf(name, sizeof(name), "bad%zu.json", i);
+        path = write_file(name, bf[i].content);
+        errbuf[0] = '\0';
+        wl = (watchlist *)1; /* must be reset to NULL */
+        rc = wl_load(path, &wl, errbuf, sizeof(errbuf));
+        ck_assert_msg(rc == NL_EINVAL, "case %zu (%s): rc %d, errbuf \"%s\"", i, bf[i].content, rc,
+                      errbuf);
+        ck_assert_ptr_null(wl);
+        ck_assert_msg(strstr(errbuf, path) != NULL, "case %zu: errbuf \"%s\" lacks the path", i,
+                      errbuf);
+        ck_assert_msg(bf[i].needle1 == NULL || strstr(errbuf, bf[i].needle1) != NULL,
+                      "case %zu: errbuf \"%s\" lacks \"%s\"", i, errbuf, bf[i].needle1);
+        ck_assert_msg(bf[i].needle2 == NULL || strstr(errbuf, bf[i].needle2) != NULL,
+                      "case %zu: errbuf \"%s\" lacks \"%s\"", i, errbuf, bf[i].needle2);
+    }
+}
+
+#define RU "{\"id\": \"russia\", \"kind\": \"state\", \"name\": \"Russia\"}"
+
+START_TEST(test_load_bad_top_level)
+{
+    static const struct bad_file cases[] = {
+        {"{\"actors\": [" RU "]}", "\"version\"", NULL},
+        {"{\"version\": 3, \"actors\": [" RU "]}", "\"version\"", NULL},
+        {"{\"version\": null, \"actors\": [" RU "]}", "\"version\"", NULL},
+        {"{\"version\": \"v\", \"actors\": []}", "\"actors\"", "non-empty"},
+        {"{\"version\": \"v\"}", "\"actors\"", NULL},
+        {"{\"version\": \"v\", \"actors\": {\"russia\": " RU "}}", "\"actors\"", NULL},
+        {"[" RU "]", "\"version\"", NULL},
+    };
+    assert_rejected(cases, sizeof(cases) / sizeof(cases[0]));
+}
+END_TEST
+
+START_TEST(test_load_bad_id)
+{
+    static const struct bad_file cases[] = {
+        {"{\"version\": \"v\", \"actors\": [" RU ", {\"id\": \"North-Korea\", \"kind\": \"state\","
+         " \"name\": \"North Korea\"}]}",
+         "actors[1].id", "slug"},
+        {"{\"version\": \"v\", \"actors\": [{\"id\": \"north korea\", \"kind\": \"state\","
+         " \"name\": \"North Korea\"}]}",
+         "actors[0].id", "slug"},
+        {"{\"version\": \"v\", \"actors\": [{\"id\": \"north_korea\", \"kind\": \"state\","
+         " \"name\": \"North Korea\"}]}",
+         "actors[0].id", NULL},
+        {"{\"version\": \"v\", \"actors\": [{\"id\": \"\", \"kind\": \"state\","
+         " \"name\": \"North Korea\"}]}",
+         "actors[0].id", NULL},
+        {"{\"version\": \"v\", \"actors\": [{\"id\": \"korea\\u00e9\", \"kind\": \"state\","
+         " \"name\": \"North Korea\"}]}",
+         "actors[0].id", NULL},
+        {"{\"version\": \"v\", \"actors\": [{\"kind\": \"state\", \"name\": \"North Korea\"}]}",
+         "actors[0].id", NULL},
+        {"{\"version\": \"v\", \"actors\": [{\"id\": 7, \"kind\": \"state\","
+         " \"name\": \"North Korea\"}]}",
+         "actors[0].id", NULL},
+    };
+    assert_rejected(cases, sizeof(cases) / sizeof(cases[0]));
+}
+END_TEST
+
+START_TEST(test_load_bad_kind)
+{
+    static const struct bad_file cases[] = {
+        {"{\"version\": \"v\", \"actors\": [" RU ", {\"id\": \"nk\", \"kind\": \"country\","
+         " \"name\": \"North Korea\"}]}",
+         "actors[1] (nk).kind", "person, state, organisation or place"},
+        {"{\"version\": \"v\", \"actors\": [{\"id\": \"nk\", \"name\": \"North Korea\"}]}",
+         "actors[0] (nk).kind", NULL},
+        {"{\"version\": \"v\", \"actors\": [{\"id\": \"nk\", \"kind\": \"State\","
+         " \"name\": \"North Korea\"}]}",
+         "actors[0] (nk).kind", NULL},
+        {"{\"version\": \"v\", \"actors\": [{\"id\": \"nk\", \"kind\": [\"state\"],"
+         " \"name\": \"North Korea\"}]}",
+         "actors[0] (nk).kind", NULL},
+    };
+    assert_rejected(cases, sizeof(cases) / sizeof(cases[0]));
+}
+END_TEST
+
+START_TEST(test_load_bad_name)
+{
+    static const struct bad_file cases[] = {
+        {"{\"version\": \"v\", \"actors\": [" RU ", {\"id\": \"nk\", \"kind\": \"state\"}]}",
+         "actors[1] (nk).name", "missing"},
+        {"{\"version\": \"v\", \"actors\": [{\"id\": \"nk\", \"kind\": \"state\","
+         " \"name\": \"\"}]}",
+         "actors[0] (nk).name", NULL},
+        {"{\"version\": \"v\", \"actors\": [{\"id\": \"nk\", \"kind\": \"state\","
+         " \"name\": 1}]}",
+         "actors[0] (nk).name", NULL},
+    };
+    assert_rejected(cases, sizeof(cases) / sizeof(cases[0]));
+}
+END_TEST
+
+START_TEST(test_load_duplicate_id)
+{
+    static const struct bad_file cases[] = {
+        {"{\"version\": \"v\", \"actors\": [" RU ", {\"id\": \"nk\", \"kind\": \"state\","
+         " \"name\": \"North Korea\"}, {\"id\": \"russia\", \"kind\": \"person\","
+         " \"name\": \"Russia Again\"}]}",
+         "actors[2].id", "\"russia\" is already used"},
+        /* a duplicate key in one entry is a JSON error */
+        {"{\"version\": \"v\", \"actors\": [{\"id\": \"nk\", \"id\": \"nk2\", \"kind\": \"state\","
+         " \"name\": \"North Korea\"}]}",
+         "line 1", "duplicate"},
+    };
+    assert_rejected(cases, sizeof(cases) / sizeof(cases[0]));
+}
+END_TEST
+
+START_TEST(test_load_not_an_object)
+{
+    static const struct bad_file cases[] = {
+        {"{\"version\": \"v\", \"actors\": [" RU ", \"nk\"]}", "actors[1]", "object"},
+        {"{\"version\": \"v\", \"actors\": [[\"nk\"]]}", "actors[0]", "object"},
+    };
+    assert_rejected(cases, sizeof(cases) / sizeof(cases[0]));
+}
+END_TEST
+
+#define NK_WITH(aliases)                                                                           \
+    "{\"version\": \"v\", \"actors\": [" RU ", {\"id\": \"nk\", \"kind\": \"state\","              \
+    " \"name\": \"North Korea\", \"aliases\": " aliases "}]}"
+
+START_TEST(test_load_bad_aliases)
+{
+    static const struct bad_file cases[] = {
+        {NK_WITH("[\"DPRK\", 7]"), "actors[1] (nk).aliases[1]", "string"},
+        {NK_WITH("[\"DPRK\", \"Pyongyang\", null]"), "actors[1] (nk).aliases[2]", NULL},
+        {NK_WITH("[[\"DPRK\"]]"), "actors[1] (nk).aliases[0]", NULL},
+        {NK_WITH("[\"DPRK\", \"\"]"), "actors[1] (nk).aliases[1]", "non-empty"},
+        {NK_WITH("[\" DPRK\"]"), "actors[1] (nk).aliases[0]", "space"},
+        {NK_WITH("[\"DPRK\", \"\\tPyongyang\"]"), "actors[1] (nk).aliases[1]", "space"},
+        {NK_WITH("[\"DPRK\", \"\\nPyongyang\"]"), "actors[1] (nk).aliases[1]", NULL},
+        {NK_WITH("\"DPRK\""), "actors[1] (nk).aliases", "array"},
+        {NK_WITH("{\"0\": \"DPRK\"}"), "actors[1] (nk).aliases", "array"},
+        {NK_WITH("null"), "actors[1] (nk).aliases", "array"},
+    };
+    assert_rejected(cases, sizeof(cases) / sizeof(cases[0]));
+}
+END_TEST
+
+START_TEST(test_load_malformed_json)
+{
+    static const struct bad_file cases[] = {
+        {"{\"version\": \"v\",\n \"actors\": [\n" RU ",\n]}", "line 4", NULL},
+        {"{\"version\": \"v\", \"actors\": [" RU "]", "line 1", NULL},
+        {"", NULL, NULL},
+        {"not json", "line 1", NULL},
+        {"{\"version\": \"v\", \"actors\": [" RU "]} trailing", NULL, NULL},
+    };
+    assert_rejected(cases, sizeof(cases) / sizeof(cases[0]));
+}
+END_TEST
+
+START_TEST(test_load_malformed_json_stale_errno)
+{
+    /* The class must not depend on what errno held before the call: a
+     * syntax error is NL_EINVAL even right after an unrelated ENOENT (for
+     * instance a failed load of a missing file). */
+    const char *path = write_file("bad.json", "{\"version\": \"v\", \"actors\": [,]}");
+    int rc;
+
+    errno = ENOENT;
+    rc = wl_load(path, &wl, errbuf, sizeof(errbuf));
+    ck_assert_msg(rc == NL_EINVAL, "rc %d (%s), errbuf \"%s\"", rc, nl_err_code(rc), errbuf);
+    ck_assert_ptr_null(wl);
+    ck_assert_errbuf_has("line 1");
+}
+END_TEST
+
+START_TEST(test_load_missing_file)
+{
+    char path[PATH_MAX];
+    int n;
+    int rc;
+
+    n = snprintf(path, sizeof(path), "%s/no-such-watchlist.json", tmpdir);
+    ck_assert(n > 0 && (size_t)n < sizeof(path));
+    wl = (watchlist *)1;
+    rc = wl_load(path, &wl, errbuf, sizeof(errbuf));
+    ck_assert_int_eq(rc, NL_EIO);
+    ck_assert_ptr_null(wl);
+    ck_assert_errbuf_has(path);
+    /* and a missing directory on the way */
+    n = snprintf(path, sizeof(path), "%s/no-such-dir/watchlist.json", tmpdir);
+    ck_assert(n > 0 && (size_t)n < sizeof(path));
+    errbuf[0] = '\0';
+    ck_assert_int_eq(wl_load(path, &wl, errbuf, sizeof(errbuf)), NL_EIO);
+    ck_assert_errbuf_has(path);
+}
+END_TEST
+
+START_TEST(test_load_error_small_errbuf)
+{
+    /* a short errbuf is truncated, never overrun */
+    const char *path = write_file("bad.json", NK_WITH("[\"DPRK\", 7]"));
+    char small[16];
+
+    memset(small, 'x', sizeof(small));
+    ck_assert_int_eq(wl_load(path, &wl, small, 8), NL_EINVAL);
+    ck_assert_uint_eq(strlen(small), 7);
+    ck_assert_int_eq(small[8], 'x');
+    ck_assert_int_eq(wl_load(path, &wl, NULL, 0), NL_EINVAL);
+    ck_assert_ptr_null(wl);
+}
+END_TEST
+
+/* ---- whole words ---------------------------------------------------------------- */
+
+START_TEST(test_whole_words_only)
+{
+    load_small();
+    assert_none("Prussia was a kingdom.");
+    assert_none("Putinism is an ideology.");
+    assert_none("Russias");
+    assert_none("Kremlinology");
+    assert_none("BRussia");
+    assert_none("Russia2");
+    assert_none("2Russia");
+    /* "Russian" is the alias, not "Russia" followed by an n */
+    assert_only("A Russian ship", "russia", 2, "Russian");
+    /* "Russians" is neither */
+    assert_none("Russians");
+    /* "Korean" is not "Korea" */
+    assert_none("Korean food");
+    assert_only("Kim Jong Un", "kim-jong-un", 0, "Kim Jong Un");
+    assert_only("Kim Jong-un", "kim-jong-un", 0, "Kim Jong-un");
+    assert_none("Kim Jong");
+}
+END_TEST
+
+START_TEST(test_punctuation_and_quotes)
+{
+    load_small();
+    assert_only("Russia\xe2\x80\x99s war", "russia", 0, "Russia");              /* U+2019 */
+    assert_only("Russia's war", "russia", 0, "Russia");                         /* ASCII ' */
+    assert_only("sanctions (Russia) hit", "russia", 11, "Russia");              /* parentheses */
+    assert_only("\xe2\x80\x9cPutin\xe2\x80\x9d", "vladimir-putin", 3, "Putin"); /* “Putin” */
+    assert_only("\xe2\x80\x98Putin\xe2\x80\x99", "vladimir-putin", 3, "Putin"); /* ‘Putin’ */
+    assert_only("\xc2\xabPutin\xc2\xbb", "vladimir-putin", 2, "Putin");         /* «Putin» */
+    assert_only("Putin\xe2\x80\x94"
+                "and",
+                "vladimir-putin", 0, "Putin");                                  /* em dash */
+    assert_only("Putin\xe2\x80\xa6", "vladimir-putin", 0, "Putin");             /* ellipsis */
+    assert_only("\xe3\x80\x8cPutin\xe3\x80\x8d", "vladimir-putin", 3, "Putin"); /* 「Putin」 */
+    assert_only("Putin, Sen.", "vladimir-putin", 0, "Putin");
+    assert_only("\"Putin\"", "vladimir-putin", 1, "Putin");
+    assert_only("Putin.", "vladimir-putin", 0, "Putin");
+    assert_only("Putin", "vladimir-putin", 0, "Putin");
+    assert_only("-Putin-", "vladimir-putin", 1, "Putin");
+    assert_only("\tPutin\n", "vladimir-putin", 1, "Putin");
+    assert_only("the U.S. and", "united-states", 4, "U.S.");
+    assert_only("the U.S.", "united-states", 4, "U.S.");
+
+    /* "Russia-North Korea": both, the hyphen ends the first word */
+    tag("the Russia-North Korea alliance");
+    ck_assert_uint_eq(n_actors(tags), 2);
+    ck_assert_str_eq(actor_id(tags, 0), "russia");
+    ck_assert_str_eq(actor_id(tags, 1), "north-korea");
+    assert_mention(tags, "russia", 0, "text", 4, "Russia");
+    assert_mention(tags, "north-korea", 0, "text", 11, "North Korea");
+    ck_assert_ptr_null(find_actor(tags, "korean-peninsula"));
+
+    /* at the very start and the very end of the text */
+    tag("Russia talks to Putin");
+    ck_assert_uint_eq(n_actors(tags), 2);
+    assert_mention(tags, "russia", 0, "text", 0, "Russia");
+    assert_mention(tags, "vladimir-putin", 0, "text", 16, "Putin");
+    /* and of the title */
+    tag2("Putin and Russia", "");
+    ck_assert_uint_eq(n_actors(tags), 2);
+    assert_mention(tags, "vladimir-putin", 0, "title", 0, "Putin");
+    assert_mention(tags, "russia", 0, "title", 10, "Russia");
+}
+END_TEST
+
+START_TEST(test_word_continuation_non_ascii)
+{
+    load_small();
+    /* a letter outside ASCII continues the word, before or after */
+    assert_none("Russia\xc3\xa9");        /* Russiaé */
+    assert_none("\xc3\xa9Russia");        /* éRussia */
+    assert_none("Russia\xd0\xb6 and");    /* Cyrillic zhe */
+    assert_none("Putin\xe6\x97\xa5");     /* CJK ideograph */
+    assert_none("\xf0\x9d\x90\x80Putin"); /* U+1D400, 4 bytes */
+    assert_none("Putin\xf0\x9d\x90\x80"); /* at the very end */
+    assert_none("Putin\xcc\x81 said");    /* combining acute accent */
+    assert_none("the Kremlin\xc3\x9f");   /* Kremlinß */
+    assert_none("\xc3\xb1Putin\xc3\xb1"); /* ñPutiñ */
+    /* A no-break space (U+00A0) is a space, not a letter: it separates
+     * words as an ASCII space does ("President\u00a0Putin"). */
+    assert_only("President\xc2\xa0Putin", "vladimir-putin", 11, "Putin");
+    assert_only("Putin\xc2\xa0said", "vladimir-putin", 0, "Putin");
+    assert_only("Putin\xe2\x80\xaf", "vladimir-putin", 0, "Putin"); /* narrow no-break space */
+    assert_only("\xe3\x80\x80Putin", "vladimir-putin", 3, "Putin"); /* ideographic space */
+}
+END_TEST
+
+/* ---- case ----------------------------------------------------------------------- */
+
+START_TEST(test_case_insensitive_names)
+{
+    load_small();
+    assert_only("RUSSIA", "russia", 0, "RUSSIA");
+    assert_only("russia", "russia", 0, "russia");
+    assert_only("rUsSiA!", "russia", 0, "rUsSiA");
+    assert_only("THE KREMLIN", "russia", 4, "KREMLIN");
+    assert_only("kim jong-UN", "kim-jong-un", 0, "kim jong-UN");
+    assert_only("putin", "vladimir-putin", 0, "putin");
+    assert_only("VLADIMIR PUTIN", "vladimir-putin", 0, "VLADIMIR PUTIN");
+}
+END_TEST
+
+START_TEST(test_all_caps_alias_exact_case)
+{
+    load_small();
+    assert_only("US troops", "united-states", 0, "US");
+    assert_only("the UN said", "united-nations", 4, "UN");
+    assert_only("DPRK", "north-korea", 0, "DPRK");
+    assert_only("the U.S.", "united-states", 4, "U.S.");
+    /* "us", "Us" and "uS" are not the United States, nor "un" the UN */
+    assert_none("let us go");
+    assert_none("Us and them");
+    assert_none("uS");
+    assert_none("un peu");
+    assert_none("Un jour");
+    assert_none("dprk");
+    assert_none("the u.s.");
+    assert_none("unsc");
+    /* a capitalised non-capital alias still matches in any case */
+    assert_only("washington", "united-states", 0, "washington");
+    /* and the names: "United States" is not all capitals */
+    assert_only("UNITED STATES", "united-states", 0, "UNITED STATES");
+
+    tag("Us, us, US, uS and US.");
+    ck_assert_uint_eq(n_actors(tags), 1);
+    ck_assert_int_eq(actor_count(tags, "united-states"), 2);
+    assert_mention(tags, "united-states", 0, "text", 8, "US");
+    assert_mention(tags, "united-states", 1, "text", 19, "US");
+}
+END_TEST
+
+/* ---- leftmost-longest ------------------------------------------------------------ */
+
+START_TEST(test_leftmost_longest)
+{
+    load_small();
+    /* the council, not also the UN */
+    assert_only("UN Security Council", "un-security-council", 0, "UN Security Council");
+    assert_only("the UN Security Council met", "un-security-council", 4, "UN Security Council");
+    /* "Security Council" is the council's own alias, inside the name */
+    assert_only("the Security Council met", "un-security-council", 4, "Security Council");
+    /* a longer alias of the same actor wins over a shorter one */
+    assert_only("the Russian Federation", "russia", 4, "Russian Federation");
+    /* "North Korea", not "Korea" of another actor */
+    assert_only("North Korea", "north-korea", 0, "North Korea");
+    assert_only("in North Korea.", "north-korea", 3, "North Korea");
+    /* where the long one does not fit, the short one matches */
+    assert_only("UN Security", "united-nations", 0, "UN");
+    assert_only("South Korea", "korean-peninsula", 6, "Korea");
+    /* and neither when the word goes on */
+    assert_none("North Koreans");
+}
+END_TEST
+
+START_TEST(test_leftmost_longest_mixed)
+{
+    load_small();
+    tag("The UN and the UN Security Council; North Korea and Korea; the UN.");
+    ck_assert_uint_eq(n_actors(tags), 4);
+    ck_assert_str_eq(actor_id(tags, 0), "united-nations");
+    ck_assert_str_eq(actor_id(tags, 1), "un-security-council");
+    ck_assert_str_eq(actor_id(tags, 2), "north-korea");
+    ck_assert_str_eq(actor_id(tags, 3), "korean-peninsula");
+    ck_assert_int_eq(actor_count(tags, "united-nations"), 2);
+    ck_assert_int_eq(actor_count(tags, "un-security-council"), 1);
+    ck_assert_int_eq(actor_count(tags, "north-korea"), 1);
+    ck_assert_int_eq(actor_count(tags, "korean-peninsula"), 1);
+    assert_mention(tags, "united-nations", 0, "text", 4, "UN");
+    assert_mention(tags, "un-security-council", 0, "text", 15, "UN Security Council");
+    assert_mention(tags, "north-korea", 0, "text", 36, "North Korea");
+    assert_mention(tags, "korean-peninsula", 0, "text", 52, "Korea");
+    assert_mention(tags, "united-nations", 1, "text", 63, "UN");
+}
+END_TEST
+
+/* ---- offsets ---------------------------------------------------------------------- */
+
+START_TEST(test_offsets_utf8)
+{
+    /* multibyte characters of every length before and between matches */
+    static const char text[] = "\xd0\x9f\xd1\x80\xd0\xb5\xd0\xb7\xd0\xb8\xd0\xb4\xd0\xb5\xd0\xbd"
+                               "\xd1\x82 \xe2\x80\x9cPutin\xe2\x80\x9d \xe2\x80\x94 "
+                               "\xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x87\xb7\xf0\x9f\x87\xba "
+                               "Russia\xe2\x80\x99s Kremlin, caf\xc3\xa9 \xc3\xa0 Pyongyang "
+                               "(North Korea).";
+    static const char title[] = "\xc3\x89"
+                                "dition sp\xc3\xa9"
+                                "ciale : Kim Jong Un \xc3\xa0 Moscou";
+    const char *expect[][2] = {
+        {"vladimir-putin", "Putin"},  {"russia", "Russia"},           {"russia", "Kremlin"},
+        {"north-korea", "Pyongyang"}, {"north-korea", "North Korea"},
+    };
+    size_t seen[5] = {0};
+
+    load_small();
+    tag2(title, text); /* checks every slice against its surface */
+    ck_assert_uint_eq(n_actors(tags), 4);
+    ck_assert_str_eq(actor_id(tags, 0), "kim-jong-un");
+    assert_mention(tags, "kim-jong-un", 0, "title", (json_int_t)(strstr(title, "Kim") - title),
+                   "Kim Jong Un");
+    for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++) {
+        const char *p = strstr(text, expect[i][1]);
+        json_t *a = find_actor(tags, expect[i][0]);
+        json_t *m;
+        size_t k;
+        int found = 0;
+        ck_assert_ptr_nonnull(p);
+        ck_assert_ptr_nonnull(a);
+        json_array_foreach(json_object_get(a, "mentions"), k, m)
+        {
+            if (json_integer_value(json_object_get(m, "start")) == p - text) {
+                ck_assert_str_eq(json_string_value(json_object_get(m, "surface")), expect[i][1]);
+                ck_assert_str_eq(json_string_value(json_object_get(m, "field")), "text");
+                found = 1;
+                seen[i]++;
+            }
+        }
+        ck_assert_msg(found, "no mention of %s at %td", expect[i][1], p - text);
+    }
+    ck_assert_int_eq(actor_count(tags, "russia"), 2);
+    ck_assert_int_eq(actor_count(tags, "north-korea"), 2);
+    ck_assert_int_eq(actor_count(tags, "vladimir-putin"), 1);
+}
+END_TEST
+
+START_TEST(test_offsets_lengths_not_nul_terminated)
+{
+    /* The lengths bound the fields: a name cut by the end of a field is
+     * not matched, bytes past it are not read, and a NUL inside is data. */
+    static const char buf[] = "Putin Russia";
+    static const char with_nul[] = "x\0Putin";
+
+    load_small();
+    json_decref(tags);
+    tags = wl_tag(wl, buf, 3, buf, 9); /* title "Put", text "Putin Rus" */
+    ck_assert_ptr_nonnull(tags);
+    assert_valid_tags(tags, buf, 3, buf, 9);
+    ck_assert_uint_eq(n_actors(tags), 1);
+    ck_assert_int_eq(actor_count(tags, "vladimir-putin"), 1);
+    assert_mention(tags, "vladimir-putin", 0, "text", 0, "Putin");
+    json_decref(tags);
+    tags = wl_tag(wl, with_nul, sizeof(with_nul) - 1, with_nul, sizeof(with_nul) - 1);
+    ck_assert_ptr_nonnull(tags);
+    assert_valid_tags(tags, with_nul, sizeof(with_nul) - 1, with_nul, sizeof(with_nul) - 1);
+    ck_assert_int_eq(actor_count(tags, "vladimir-putin"), 2);
+    assert_mention(tags, "vladimir-putin", 0, "title", 2, "Putin");
+    assert_mention(tags, "vladimir-putin", 1, "text", 2, "Putin");
+}
+END_TEST
+
+START_TEST(test_title_mentions)
+{
+    load_small();
+    tag2("Putin meets Kim Jong Un", "Russia and North Korea. Putin spoke.");
+    ck_assert_uint_eq(n_actors(tags), 4);
+    /* actors in order of first mention, the title before the text */
+    ck_assert_str_eq(actor_id(tags, 0), "vladimir-putin");
+    ck_assert_str_eq(actor_id(tags, 1), "kim-jong-un");
+    ck_assert_str_eq(actor_id(tags, 2), "russia");
+    ck_assert_str_eq(actor_id(tags, 3), "north-korea");
+    ck_assert_int_eq(actor_count(tags, "vladimir-putin"), 2);
+    assert_mention(tags, "vladimir-putin", 0, "title", 0, "Putin");
+    assert_mention(tags, "vladimir-putin", 1, "text", 24, "Putin");
+    assert_mention(tags, "kim-jong-un", 0, "title", 12, "Kim Jong Un");
+    assert_mention(tags, "russia", 0, "text", 0, "Russia");
+    assert_mention(tags, "north-korea", 0, "text", 11, "North Korea");
+}
+END_TEST
+
+/* ---- order, counts, the mention cap ---------------------------------------------------- */
+
+START_TEST(test_order_and_counts)
+{
+    json_t *a;
+
+    load_small();
+    tag("Hun Sen met Putin. Russia, Putin, RUSSIA and russia; Hun Sen again. DPRK.");
+    ck_assert_uint_eq(n_actors(tags), 4);
+    ck_assert_str_eq(actor_id(tags, 0), "hun-sen");
+    ck_assert_str_eq(actor_id(tags, 1), "vladimir-putin");
+    ck_assert_str_eq(actor_id(tags, 2), "russia");
+    ck_assert_str_eq(actor_id(tags, 3), "north-korea");
+    ck_assert_int_eq(actor_count(tags, "hun-sen"), 2);
+    ck_assert_int_eq(actor_count(tags, "vladimir-putin"), 2);
+    ck_assert_int_eq(actor_count(tags, "russia"), 3);
+    ck_assert_int_eq(actor_count(tags, "north-korea"), 1);
+    assert_mention(tags, "russia", 0, "text", 19, "Russia");
+    assert_mention(tags, "russia", 1, "text", 34, "RUSSIA");
+    assert_mention(tags, "russia", 2, "text", 45, "russia");
+    a = find_actor(tags, "north-korea");
+    ck_assert_str_eq(json_string_value(json_object_get(a, "kind")), "state");
+    ck_assert_str_eq(json_string_value(json_object_get(a, "name")), "North Korea");
+    ck_assert_uint_eq(json_object_size(a), 5); /* id, kind, name, count, mentions */
+}
+END_TEST
+
+/* n copies of "Russia " (7 bytes each); the caller frees it. */
+static char *repeat_russia(size_t n)
+{
+    char *s = malloc(n * 7 + 1);
+    ck_assert_ptr_nonnull(s);
+    for (size_t i = 0; i < n; i++) {
+        memcpy(s + i * 7, "Russia ", 7);
+    }
+    s[n * 7] = '\0';
+    return s;
+}
+
+START_TEST(test_mentions_truncated)
+{
+    char *text = repeat_russia(1500);
+    json_t *a;
+    json_t *mentions;
+
+    load_small();
+    tag2("Putin", text);
+    ck_assert_uint_eq(n_actors(tags), 2);
+    a = find_actor(tags, "russia");
+    mentions = json_object_get(a, "mentions");
+    ck_assert_int_eq(json_integer_value(json_object_get(a, "count")), 1500);
+    ck_assert_uint_eq(json_array_size(mentions), WL_MAX_MENTIONS);
+    ck_assert_uint_eq(WL_MAX_MENTIONS, 1000);
+    ck_assert(json_is_true(json_object_get(a, "mentions_truncated")));
+    /* the first 1000, in order */
+    for (size_t i = 0; i < WL_MAX_MENTIONS; i++) {
+        json_t *m = json_array_get(mentions, i);
+        ck_assert_int_eq(json_integer_value(json_object_get(m, "start")), (json_int_t)(i * 7));
+    }
+    /* the other actor is not affected */
+    a = find_actor(tags, "vladimir-putin");
+    ck_assert_int_eq(json_integer_value(json_object_get(a, "count")), 1);
+    ck_assert_ptr_null(json_object_get(a, "mentions_truncated"));
+    free(text);
+}
+END_TEST
+
+START_TEST(test_mentions_at_the_cap)
+{
+    char *text = repeat_russia(WL_MAX_MENTIONS);
+    json_t *a;
+
+    load_small();
+    /* exactly the cap: all listed, not marked */
+    tag(text);
+    a = find_actor(tags, "russia");
+    ck_assert_int_eq(json_integer_value(json_object_get(a, "count")), WL_MAX_MENTIONS);
+    ck_assert_uint_eq(json_array_size(json_object_get(a, "mentions")), WL_MAX_MENTIONS);
+    ck_assert_ptr_null(json_object_get(a, "mentions_truncated"));
+    /* one more, in the title: the title's comes first, the text's last is cut */
+    tag2("Russia", text);
+    a = find_actor(tags, "russia");
+    ck_assert_int_eq(json_integer_value(json_object_get(a, "count")), WL_MAX_MENTIONS + 1);
+    ck_assert_uint_eq(json_array_size(json_object_get(a, "mentions")), WL_MAX_MENTIONS);
+    ck_assert(json_is_true(json_object_get(a, "mentions_truncated")));
+    assert_mention(tags, "russia", 0, "title", 0, "Russia");
+    assert_mention(tags, "russia", WL_MAX_MENTIONS - 1, "text", (WL_MAX_MENTIONS - 2) * 7,
+                   "Russia");
+    free(text);
+}
+END_TEST
+
+/* ---- the shipped watchlist ---------------------------------------------------------- */
+
+static void load_shipped(void)
+{
+    ck_assert_msg(wl_load(NL_DATADIR "/tagger/watchlist.json", &wl, errbuf, sizeof(errbuf)) == 0,
+                  "%s", errbuf);
+    ck_assert_ptr_nonnull(wl);
+    ck_assert_str_ne(wl_version(wl), "");
+}
+
+START_TEST(test_shipped_kims)
+{
+    static const char text[] = "Kim Jong Un met Kim Jong-il's heirs; Kim Il-sung's portrait hung "
+                               "as Kim Yong-nam watched.";
+    json_t *m;
+    size_t i;
+
+    load_shipped();
+    tag(text);
+    ck_assert_uint_eq(n_actors(tags), 3);
+    ck_assert_str_eq(actor_id(tags, 0), "kim-jong-un");
+    ck_assert_str_eq(actor_id(tags, 1), "kim-jong-il");
+    ck_assert_str_eq(actor_id(tags, 2), "kim-il-sung");
+    ck_assert_int_eq(actor_count(tags, "kim-jong-un"), 1);
+    ck_assert_int_eq(actor_count(tags, "kim-jong-il"), 1);
+    ck_assert_int_eq(actor_count(tags, "kim-il-sung"), 1);
+    assert_mention(tags, "kim-jong-un", 0, "text", 0, "Kim Jong Un");
+    assert_mention(tags, "kim-jong-il", 0, "text", 16, "Kim Jong-il");
+    assert_mention(tags, "kim-il-sung", 0, "text", 37, "Kim Il-sung");
+    /* nothing from "Kim Yong-nam" */
+    json_array_foreach(json_object_get(tags, "actors"), i, m)
+    {
+        json_t *first = json_array_get(json_object_get(m, "mentions"), 0);
+        ck_assert_int_lt(json_integer_value(json_object_get(first, "start")),
+                         (json_int_t)(strstr(text, "Kim Yong") - text));
+    }
+}
+END_TEST
+
+START_TEST(test_shipped_examples)
+{
+    load_shipped();
+    assert_only("UN Security Council", "un-security-council", 0, "UN Security Council");
+    assert_only("Russia\xe2\x80\x99s", "russia", 0, "Russia");
+    assert_none("Prussia and Putinism");
+    assert_none("let us go");
+    tag("the Russia-North Korea alliance");
+    ck_assert_uint_eq(n_actors(tags), 2);
+    ck_assert_str_eq(actor_id(tags, 0), "russia");
+    ck_assert_str_eq(actor_id(tags, 1), "north-korea");
+    /* the curly-apostrophe spelling is an alias of its own */
+    assert_only("the Democratic People\xe2\x80\x99s Republic of Korea", "north-korea", 4,
+                "Democratic People\xe2\x80\x99s Republic of Korea");
+}
+END_TEST
+
+static Suite *watchlist_suite(void)
+{
+    Suite *s = suite_create("watchlist");
+    TCase *tc;
+
+    tc = tcase_create("load");
+    tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
+    tcase_add_checked_fixture(tc, wl_setup, wl_teardown);
+    tcase_add_test(tc, test_load_ok);
+    tcase_add_test(tc, test_load_minimal_actor);
+    tcase_add_test(tc, test_load_bad_top_level);
+    tcase_add_test(tc, test_load_bad_id);
+    tcase_add_test(tc, test_load_bad_kind);
+    tcase_add_test(tc, test_load_bad_name);
+    tcase_add_test(tc, test_load_duplicate_id);
+    tcase_add_test(tc, test_load_not_an_object);
+    tcase_add_test(tc, test_load_bad_aliases);
+    tcase_add_test(tc, test_load_malformed_json);
+    tcase_add_test(tc, test_load_malformed_json_stale_errno);
+    tcase_add_test(tc, test_load_missing_file);
+    tcase_add_test(tc, test_load_error_small_errbuf);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("match");
+    tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
+    tcase_add_checked_fixture(tc, wl_setup, wl_teardown);
+    tcase_add_test(tc, test_whole_words_only);
+    tcase_add_test(tc, test_punctuation_and_quotes);
+    tcase_add_test(tc, test_word_continuation_non_ascii);
+    tcase_add_test(tc, test_case_insensitive_names);
+    tcase_add_test(tc, test_all_caps_alias_exact_case);
+    tcase_add_test(tc, test_leftmost_longest);
+    tcase_add_test(tc, test_leftmost_longest_mixed);
+    tcase_add_test(tc, test_offsets_utf8);
+    tcase_add_test(tc, test_offsets_lengths_not_nul_terminated);
+    tcase_add_test(tc, test_title_mentions);
+    tcase_add_test(tc, test_order_and_counts);
+    tcase_add_test(tc, test_mentions_truncated);
+    tcase_add_test(tc, test_mentions_at_the_cap);
+    tcase_add_test(tc, test_shipped_kims);
+    tcase_add_test(tc, test_shipped_examples);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(watchlist_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
