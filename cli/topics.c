@@ -207,6 +207,11 @@ int cli_tail(const nl_config *cfg, int argc, char **argv)
         rd_kafka_conf_destroy(conf);
         return NL_EXIT_USAGE;
     }
+    if (nl_kafka_apply_user(conf, cfg, NL_CLIENT_CONSUMER, errbuf, sizeof(errbuf)) != 0) {
+        fprintf(stderr, "newsline tail: %s\n", errbuf);
+        rd_kafka_conf_destroy(conf);
+        return NL_EXIT_USAGE;
+    }
     rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, rkerr, sizeof(rkerr));
     if (rk == NULL) {
         fprintf(stderr, "newsline tail: %s\n", rkerr);

@@ -303,6 +303,17 @@ int nl_config_load_env(nl_config *cfg, char *errbuf, size_t errlen)
     return 0;
 }
 
+const char *nl_config_kafka_prop(const nl_kv *kv, enum nl_client client)
+{
+    if (strncmp(kv->key, "producer.", 9) == 0) {
+        return client == NL_CLIENT_PRODUCER ? kv->key + 9 : NULL;
+    }
+    if (strncmp(kv->key, "consumer.", 9) == 0) {
+        return client == NL_CLIENT_CONSUMER ? kv->key + 9 : NULL;
+    }
+    return kv->key;
+}
+
 int nl_config_check_kafka(const nl_config *cfg, char *errbuf, size_t errlen)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -310,7 +321,16 @@ int nl_config_check_kafka(const nl_config *cfg, char *errbuf, size_t errlen)
     int rc = 0;
 
     for (size_t i = 0; i < cfg->kafka_n; i++) {
-        if (rd_kafka_conf_set(conf, cfg->kafka[i].key, cfg->kafka[i].value, rkerr, sizeof(rkerr)) !=
+        const char *prop = nl_config_kafka_prop(&cfg->kafka[i], NL_CLIENT_PRODUCER);
+        if (prop == NULL) {
+            prop = nl_config_kafka_prop(&cfg->kafka[i], NL_CLIENT_CONSUMER);
+        }
+        if (prop[0] == '\0') {
+            rc = nl_errf(errbuf, errlen, NL_EINVAL, "kafka.%s: empty librdkafka property name",
+                         cfg->kafka[i].key);
+            break;
+        }
+        if (rd_kafka_conf_set(conf, prop, cfg->kafka[i].value, rkerr, sizeof(rkerr)) !=
             RD_KAFKA_CONF_OK) {
             rc = nl_errf(errbuf, errlen, NL_EINVAL, "kafka.%s: %s", cfg->kafka[i].key, rkerr);
             break;

@@ -6,7 +6,9 @@
  * shortcuts each daemon documents). The file is a JSON object; nested
  * objects are flattened to dotted keys, so {"sink": {"corpus_dir": "x"}} and
  * {"sink.corpus_dir": "x"} are the same. Keys under "kafka." pass straight
- * through to librdkafka and are checked by it at load time.
+ * through to librdkafka and are checked by it at load time: "kafka.<prop>"
+ * goes to every client, "kafka.producer.<prop>" to producers only and
+ * "kafka.consumer.<prop>" to consumers only.
  *
  * An unknown key or a bad value is an error naming the key: the daemon
  * prints it and exits 2 before it connects to anything.
@@ -22,7 +24,7 @@
 #include <stdio.h>
 
 typedef struct nl_kv {
-    char *key; /* without the "kafka." prefix */
+    char *key; /* without the "kafka." prefix; may start "producer." or "consumer." */
     char *value;
 } nl_kv;
 
@@ -65,6 +67,12 @@ int nl_config_load_file(nl_config *cfg, const char *path, char *errbuf, size_t e
 
 /* Applies NEWSLINE_* environment variables that name known keys. */
 int nl_config_load_env(nl_config *cfg, char *errbuf, size_t errlen);
+
+enum nl_client { NL_CLIENT_PRODUCER, NL_CLIENT_CONSUMER };
+
+/* The librdkafka property a kafka.* entry sets on a client of the given
+ * kind, or NULL if the entry is for the other kind. */
+const char *nl_config_kafka_prop(const nl_kv *kv, enum nl_client client);
 
 /* Checks every kafka.* key and value against librdkafka. 0 or NL_EINVAL
  * with "kafka.<key>: reason" in errbuf. */

@@ -117,11 +117,16 @@ static rd_kafka_conf_t *base_conf(const nl_config *cfg, const char *client_id, v
     return conf;
 }
 
-static int apply_user(rd_kafka_conf_t *conf, const nl_config *cfg, char *errbuf, size_t errlen)
+int nl_kafka_apply_user(rd_kafka_conf_t *conf, const nl_config *cfg, enum nl_client client,
+                        char *errbuf, size_t errlen)
 {
     for (size_t i = 0; i < cfg->kafka_n; i++) {
         char rkerr[256];
-        if (rd_kafka_conf_set(conf, cfg->kafka[i].key, cfg->kafka[i].value, rkerr, sizeof(rkerr)) !=
+        const char *prop = nl_config_kafka_prop(&cfg->kafka[i], client);
+        if (prop == NULL) {
+            continue;
+        }
+        if (rd_kafka_conf_set(conf, prop, cfg->kafka[i].value, rkerr, sizeof(rkerr)) !=
             RD_KAFKA_CONF_OK) {
             return nl_errf(errbuf, errlen, NL_EINVAL, "kafka.%s: %s", cfg->kafka[i].key, rkerr);
         }
@@ -157,7 +162,7 @@ rd_kafka_t *nl_kafka_producer_new(const nl_config *cfg, const char *client_id,
         conf_set(conf, "compression.type", "lz4", errbuf, errlen) != 0) {
         goto fail;
     }
-    if (apply_user(conf, cfg, errbuf, errlen) != 0) {
+    if (nl_kafka_apply_user(conf, cfg, NL_CLIENT_PRODUCER, errbuf, errlen) != 0) {
         goto fail;
     }
     if (dr_cb != NULL) {
@@ -464,7 +469,7 @@ static rd_kafka_t *consumer_new(struct runner *r, char *errbuf, size_t errlen)
          * ~0.5 s per hop on an idle pipeline; 100 ms costs ten idle fetches
          * a second */
         conf_set(conf, "fetch.wait.max.ms", "100", errbuf, errlen) != 0 ||
-        apply_user(conf, r->cfg, errbuf, errlen) != 0) {
+        nl_kafka_apply_user(conf, r->cfg, NL_CLIENT_CONSUMER, errbuf, errlen) != 0) {
         rd_kafka_conf_destroy(conf);
         return NULL;
     }

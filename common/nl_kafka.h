@@ -19,6 +19,11 @@ rd_kafka_t *nl_kafka_producer_new(const nl_config *cfg, const char *client_id,
                                   void (*dr_cb)(rd_kafka_t *, const rd_kafka_message_t *, void *),
                                   void *opaque, char *errbuf, size_t errlen);
 
+/* Applies the kafka.* passthrough meant for this kind of client (see
+ * nl_config.h). 0, or NL_EINVAL naming the key. */
+int nl_kafka_apply_user(rd_kafka_conf_t *conf, const nl_config *cfg, enum nl_client client,
+                        char *errbuf, size_t errlen);
+
 /* Waits up to cfg->connect_timeout_ms for a metadata answer from the
  * brokers. 0, or NL_ETRANSIENT with the reason in errbuf. */
 int nl_kafka_wait_brokers(rd_kafka_t *rk, const nl_config *cfg, char *errbuf, size_t errlen);

@@ -38,6 +38,8 @@ expect_exit 2 'No such file' "$NL_BIN/newsline-parser" --config "$NL_WORK/missin
 echo '{"kafka": {"acks": "maybe"}}' >"$cfg"
 expect_exit 2 'kafka.acks' "$NL_BIN/newsline-sink" --config "$cfg"
 expect_exit 2 'kafka.no.such.property' "$NL_BIN/newsline-parser" --set kafka.no.such.property=1
+expect_exit 2 'kafka.consumer.no.such: No such configuration property' "$NL_BIN/newsline-sink" --set kafka.consumer.no.such=1
+expect_exit 2 'kafka.producer.: empty librdkafka property name' "$NL_BIN/newsline-sink" --set kafka.producer.=1
 expect_exit 2 'topics.raw: must not be empty' "$NL_BIN/newsline-parser" --set topics.raw=
 expect_exit 2 'unknown or incomplete option' "$NL_BIN/newsline-parser" --bogus
 NEWSLINE_MAX_IN_FLIGHT=x expect_exit 2 'NEWSLINE_MAX_IN_FLIGHT' "$NL_BIN/newsline-parser"

@@ -63,7 +63,7 @@ nl_isolate() {
   cp "$NL_SRC"/corpus/*.txt "$NL_WORK/corpus/"
   # A killed member must be replaced in seconds, not the default 45 s.
   cat >"$NL_WORK/config.json" <<JSON
-{"kafka": {"session.timeout.ms": 6000, "heartbeat.interval.ms": 1000,
+{"kafka": {"consumer": {"session.timeout.ms": 6000, "heartbeat.interval.ms": 1000},
            "topic.metadata.refresh.interval.ms": 2000}}
 JSON
   export NEWSLINE_CONFIG="$NL_WORK/config.json"

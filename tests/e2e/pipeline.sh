@@ -85,6 +85,8 @@ for d in fetcher parser tagger sink; do
   check "newsline-$d exits 0 on SIGTERM" test $? -eq 0
 done
 check "no daemon logged an error" bash -c "! grep -h 'level=error' '$NL_WORK'/*.log"
+check "consumer-only settings (kafka.consumer.*) raise no producer warnings" \
+  bash -c "! grep -h 'CONFWARN' '$NL_WORK'/*.log"
 
 # Restart and replay again: the same records leave the store unchanged.
 snapshot() { (cd "$NL_WORK/corpus" && sha256sum * | sort); }

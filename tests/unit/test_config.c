@@ -380,6 +380,31 @@ START_TEST(test_kafka_passthrough_set)
 }
 END_TEST
 
+START_TEST(test_kafka_client_scopes)
+{
+    ck_assert_int_eq(nl_config_set(&cfg, "kafka.linger.ms", "5", errbuf, sizeof(errbuf)), 0);
+    ck_assert_int_eq(
+        nl_config_set(&cfg, "kafka.consumer.session.timeout.ms", "6000", errbuf, sizeof(errbuf)),
+        0);
+    ck_assert_int_eq(
+        nl_config_set(&cfg, "kafka.producer.batch.size", "1000", errbuf, sizeof(errbuf)), 0);
+    ck_assert_uint_eq(cfg.kafka_n, 3);
+    /* plain kafka.* goes to both kinds of client */
+    ck_assert_str_eq(nl_config_kafka_prop(&cfg.kafka[0], NL_CLIENT_PRODUCER), "linger.ms");
+    ck_assert_str_eq(nl_config_kafka_prop(&cfg.kafka[0], NL_CLIENT_CONSUMER), "linger.ms");
+    /* scoped ones to one kind only, with the scope stripped */
+    ck_assert_ptr_null(nl_config_kafka_prop(&cfg.kafka[1], NL_CLIENT_PRODUCER));
+    ck_assert_str_eq(nl_config_kafka_prop(&cfg.kafka[1], NL_CLIENT_CONSUMER), "session.timeout.ms");
+    ck_assert_str_eq(nl_config_kafka_prop(&cfg.kafka[2], NL_CLIENT_PRODUCER), "batch.size");
+    ck_assert_ptr_null(nl_config_kafka_prop(&cfg.kafka[2], NL_CLIENT_CONSUMER));
+    ck_assert_int_eq(nl_config_check_kafka(&cfg, errbuf, sizeof(errbuf)), 0);
+    /* scoped properties are checked like the others */
+    ck_assert_int_eq(nl_config_set(&cfg, "kafka.consumer.bogus", "1", errbuf, sizeof(errbuf)), 0);
+    ck_assert_int_eq(nl_config_check_kafka(&cfg, errbuf, sizeof(errbuf)), NL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(errbuf, "kafka.consumer.bogus"));
+}
+END_TEST
+
 /* ---- file --------------------------------------------------------------------- */
 
 START_TEST(test_file_nested)
@@ -1216,6 +1241,7 @@ static Suite *config_suite(void)
     tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
     tcase_add_checked_fixture(tc, config_setup, config_teardown);
     tcase_add_test(tc, test_defaults);
+    tcase_add_test(tc, test_kafka_client_scopes);
     tcase_add_test(tc, test_free_twice_and_reinit);
     tcase_add_test(tc, test_set_values);
     tcase_add_test(tc, test_set_integer_bounds);
