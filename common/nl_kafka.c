@@ -465,9 +465,9 @@ static rd_kafka_t *consumer_new(struct runner *r, char *errbuf, size_t errlen)
         conf_set(conf, "enable.auto.commit", "true", errbuf, errlen) != 0 ||
         conf_set(conf, "enable.auto.offset.store", "false", errbuf, errlen) != 0 ||
         conf_set(conf, "auto.offset.reset", "earliest", errbuf, errlen) != 0 ||
-        /* bench/README.md: with the default 500 ms a record waited up to
-         * ~0.5 s per hop on an idle pipeline; 100 ms costs ten idle fetches
-         * a second */
+        /* librdkafka's 500 ms default: the mock cluster holds an empty
+         * fetch that long, ~0.5 s a hop (bench/README.md); 100 ms costs ten
+         * idle fetches a second */
         conf_set(conf, "fetch.wait.max.ms", "100", errbuf, errlen) != 0 ||
         nl_kafka_apply_user(conf, r->cfg, NL_CLIENT_CONSUMER, errbuf, errlen) != 0) {
         rd_kafka_conf_destroy(conf);
@@ -674,6 +674,21 @@ static void handle_message(struct runner *r, rd_kafka_message_t *rkm, nl_emitter
     }
 }
 
+/* Makes the pipeline topics known to the producer now, so their metadata
+ * is fetched at start: otherwise the first record to each output topic
+ * waited 0.7-1 s for it (bench/README.md, low-load latency). */
+static void warm_topics(struct runner *r)
+{
+    const char *names[] = {r->cfg->topic_fetch, r->cfg->topic_raw, r->cfg->topic_parsed,
+                           r->cfg->topic_tagged, r->cfg->topic_dlq};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(r->producer, names[i], NULL);
+        if (rkt != NULL) {
+            rd_kafka_topic_destroy(rkt); /* the client keeps the topic known */
+        }
+    }
+}
+
 int nl_stage_run_kafka(const nl_config *cfg, const nl_stage *st)
 {
     struct runner r;
@@ -703,6 +718,7 @@ int nl_stage_run_kafka(const nl_config *cfg, const nl_stage *st)
         exit_code = NL_EXIT_UNAVAILABLE;
         goto out;
     }
+    warm_topics(&r);
     r.consumer = consumer_new(&r, errbuf, sizeof(errbuf));
     if (r.consumer == NULL) {
         fprintf(stderr, "newsline-%s: %s\n", st->name, errbuf);
