@@ -575,7 +575,59 @@ static void dlq_headers(rd_kafka_headers_t *h, const nl_input *in, const char *p
     json_decref(rec);
 }
 
-/* Processes one consumed message and produces its outputs. */
+/* Runs the stage on one input, retrying transient failures (disk full, ...)
+ * for up to four drain timeouts while serving delivery reports. Returns
+ * what the stage returned last. */
+static int process_with_retry(struct runner *r, const nl_input *in, nl_emitter *em)
+{
+    int rc;
+    for (int attempt = 1;; attempt++) {
+        rc = nl_stage_process_one(r->cfg, r->st, in, em);
+        if (rc != NL_ETRANSIENT || nl_stop || attempt * 1000 > r->cfg->drain_timeout_ms * 4) {
+            return rc;
+        }
+        nl_warn("process_retry", "topic=%s partition=%d offset=%lld attempt=%d", in->topic,
+                (int)in->partition, (long long)in->offset, attempt);
+        for (int i = 0; i < 10 && !nl_stop; i++) {
+            rd_kafka_poll(r->producer, 100);
+        }
+    }
+}
+
+/* Produces every queued output of one input, all tied to p. Returns 0, or
+ * -1 after a synchronous produce failure (r->fatal is set). */
+static int produce_outputs(struct runner *r, struct pending *p, const nl_input *in, nl_emitter *em,
+                           int dead_letter, int64_t seen)
+{
+    for (size_t i = 0; i < em->n; i++) {
+        struct nl_emit_out *o = &em->out[i];
+        rd_kafka_headers_t *h;
+        rd_kafka_resp_err_t err;
+
+        if (o->topic == NULL) {
+            continue; /* a report: stdin mode prints it, Kafka mode has no topic for it */
+        }
+        h = out_headers(in->hdrs, r->st->name, o->payload, o->len, seen);
+        if (dead_letter) {
+            dlq_headers(h, in, o->payload, o->len);
+        }
+        p->remaining++;
+        err = nl_kafka_produce(r->producer, o->topic, o->key, strlen(o->key), o->payload, o->len, h,
+                               p);
+        if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            rd_kafka_headers_destroy(h);
+            p->remaining--;
+            nl_error("produce_failed", "topic=%s error=%s", o->topic, rd_kafka_err2name(err));
+            r->fatal = 70;
+            return -1;
+        }
+        o->payload = NULL; /* owned by librdkafka now */
+    }
+    return 0;
+}
+
+/* Processes one consumed message and produces its outputs; its offset is
+ * marked done when the last of them is acknowledged. */
 static void handle_message(struct runner *r, rd_kafka_message_t *rkm, nl_emitter *em)
 {
     const char *topic = rd_kafka_topic_name(rkm->rkt);
@@ -600,21 +652,7 @@ static void handle_message(struct runner *r, rd_kafka_message_t *rkm, nl_emitter
     in.offset = rkm->offset;
     in.hdrs = in_hdrs;
 
-    for (int attempt = 0;; attempt++) {
-        rc = nl_stage_process_one(r->cfg, r->st, &in, em);
-        if (rc != NL_ETRANSIENT || nl_stop) {
-            break;
-        }
-        /* Transient (disk full, ...): keep the group alive and retry. */
-        nl_warn("process_retry", "topic=%s partition=%d offset=%lld attempt=%d", topic,
-                (int)rkm->partition, (long long)rkm->offset, attempt + 1);
-        for (int i = 0; i < 10 && !nl_stop; i++) {
-            rd_kafka_poll(r->producer, 100);
-        }
-        if ((attempt + 1) * 1000 > r->cfg->drain_timeout_ms * 4) {
-            break;
-        }
-    }
+    rc = process_with_retry(r, &in, em);
     if (rc == NL_ETRANSIENT) {
         nl_error("process_gave_up", "topic=%s partition=%d offset=%lld", topic, (int)rkm->partition,
                  (long long)rkm->offset);
@@ -631,7 +669,10 @@ static void handle_message(struct runner *r, rd_kafka_message_t *rkm, nl_emitter
         r->n_dead++;
     }
     p = calloc(1, sizeof(*p));
-    if (p == NULL || (p->topic = strdup(topic)) == NULL) {
+    if (p != NULL) {
+        p->topic = strdup(topic);
+    }
+    if (p == NULL || p->topic == NULL) {
         free(p);
         r->fatal = 70;
         return;
@@ -641,33 +682,8 @@ static void handle_message(struct runner *r, rd_kafka_message_t *rkm, nl_emitter
     p->offset = rkm->offset;
     p->epoch = r->epoch;
     p->remaining = 1; /* held until every output is queued */
-    for (size_t i = 0; i < em->n; i++) {
-        struct nl_emit_out *o = &em->out[i];
-        rd_kafka_headers_t *h;
-        rd_kafka_resp_err_t err;
-
-        if (o->topic == NULL) {
-            continue;
-        }
-        h = out_headers(in_hdrs, r->st->name, o->payload, o->len, seen);
-        if (rc != 0) {
-            dlq_headers(h, &in, o->payload, o->len);
-        }
-        p->remaining++;
-        err = nl_kafka_produce(r->producer, o->topic, o->key, strlen(o->key), o->payload, o->len, h,
-                               p);
-        if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            rd_kafka_headers_destroy(h);
-            p->remaining--;
-            nl_error("produce_failed", "topic=%s error=%s", o->topic, rd_kafka_err2name(err));
-            r->fatal = 70;
-            break;
-        }
-        o->payload = NULL; /* owned by librdkafka now */
-    }
-    if (r->fatal != 0) {
-        /* Leave p unreleased: its offset must never be stored. */
-        return;
+    if (produce_outputs(r, p, &in, em, rc != 0, seen) != 0) {
+        return; /* p stays unreleased: its offset must never be stored */
     }
     if (--p->remaining == 0) {
         pending_done(p);

@@ -163,9 +163,12 @@ unsigned char *nl_base64_decode(const char *s, size_t len, size_t *out_len)
             if (c == '=' && i + 4 == len && k >= 2) {
                 v[k] = 0;
                 pad++;
-            } else if (pad > 0 || (v[k] = b64_val(c)) < 0) {
-                free(out);
-                return NULL;
+            } else {
+                v[k] = pad > 0 ? -1 : b64_val(c);
+                if (v[k] < 0) {
+                    free(out);
+                    return NULL;
+                }
             }
         }
         unsigned x =

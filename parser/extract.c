@@ -212,7 +212,8 @@ int px_html(const char *buf, size_t len, const char *url, px_doc *doc, char *err
         return nl_errf(errbuf, errlen, NL_ETOOBIG, "page of %zu bytes is too large", len);
     }
     hd = htmlReadMemory(buf, (int)len, url, NULL, opts);
-    if (hd == NULL || (root = xmlDocGetRootElement(hd)) == NULL) {
+    root = hd != NULL ? xmlDocGetRootElement(hd) : NULL;
+    if (root == NULL) {
         if (hd != NULL) {
             xmlFreeDoc(hd);
         }

@@ -126,7 +126,11 @@ int st_open(const char *dir, nl_store **out, char *errbuf, size_t errlen)
         return nl_errf(errbuf, errlen, NL_EIO, "corpus %s: %s", dir, strerror(errno));
     }
     st = calloc(1, sizeof(*st));
-    if (st == NULL || (st->dir = strdup(dir)) == NULL || map_grow(st) != 0) {
+    if (st != NULL) {
+        st->dirfd = -1;
+        st->dir = strdup(dir);
+    }
+    if (st == NULL || st->dir == NULL || map_grow(st) != 0) {
         st_close(st);
         return nl_errf(errbuf, errlen, NL_ENOMEM, "out of memory");
     }
@@ -247,7 +251,10 @@ static char *read_file(nl_store *st, const char *name, size_t *len)
     if (fd < 0) {
         return NULL;
     }
-    if (fstat(fd, &sb) != 0 || (buf = malloc((size_t)sb.st_size + 1)) == NULL) {
+    if (fstat(fd, &sb) == 0) {
+        buf = malloc((size_t)sb.st_size + 1);
+    }
+    if (buf == NULL) {
         close(fd);
         return NULL;
     }

@@ -238,8 +238,11 @@ int wl_load(const char *path, watchlist **out, char *errbuf, size_t errlen)
         goto out;
     }
     wl = calloc(1, sizeof(*wl));
-    if (wl == NULL || (wl->version = strdup(version)) == NULL ||
-        (wl->actors = calloc(json_array_size(actors), sizeof(struct actor))) == NULL) {
+    if (wl != NULL) {
+        wl->version = strdup(version);
+        wl->actors = calloc(json_array_size(actors), sizeof(struct actor));
+    }
+    if (wl == NULL || wl->version == NULL || wl->actors == NULL) {
         rc = NL_ENOMEM;
         goto out;
     }
