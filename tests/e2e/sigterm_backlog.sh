@@ -9,13 +9,19 @@ copies=60 # 300 documents under new ids
 
 nl_isolate
 nl_broker "$mode"
-nl_start_pipeline
+# Slow stages (10 ms a record) so every SIGTERM below lands mid-stream.
+nl_start fetcher
+for d in parser tagger sink; do
+  nl_start "$d" --set debug.process_delay_ms=10
+done
 "$NL_BIN/newsline" replay --copies $copies --salt backlog >/dev/null 2>>"$NL_WORK/cli.log" ||
   die "replay failed"
 total=$((copies * 5))
 
 for d in parser tagger sink; do
   nl_wait_for 120 bash -c "grep -q 'event=stored' '$NL_WORK/sink.log'" || die "nothing stored"
+  check "SIGTERM to newsline-$d comes mid-stream ($(nl_sink_ids) of $total stored)" \
+    test "$(nl_sink_ids)" -lt $total
   nl_stop "$d"
   rc=$?
   check "newsline-$d exits 0 on SIGTERM with a backlog (got $rc)" test $rc -eq 0
