@@ -1,5 +1,6 @@
 #include "watchlist.h"
 
+#include "matcher.h"
 #include "nl_err.h"
 
 #include <ctype.h>
@@ -12,13 +13,17 @@ struct actor {
     char *id;
     char *kind;
     char *name;
+    char *surname; /* NULL, or the family name a bare mention may use */
 };
 
+/* A name the matcher looks for: an alias of one actor, or a surname shared
+ * by the persons of a surname group (actor is then NO_ACTOR). */
+#define NO_ACTOR ((size_t)-1)
 struct alias {
     char *text;
     size_t len;
-    int exact_case;
     size_t actor;
+    size_t surname; /* index into surnames, for a surname alias */
 };
 
 struct watchlist {
@@ -27,9 +32,7 @@ struct watchlist {
     size_t n_actors;
     struct alias *aliases;
     size_t n_aliases;
-    /* aliases grouped by lower-cased first byte: by_byte[c] .. by_byte[c+1] */
-    size_t *order;
-    size_t by_byte[257];
+    mt_matcher *matcher;
 };
 
 struct match {
@@ -49,13 +52,14 @@ void wl_free(watchlist *wl)
         free(wl->actors[i].id);
         free(wl->actors[i].kind);
         free(wl->actors[i].name);
+        free(wl->actors[i].surname);
     }
     for (size_t i = 0; i < wl->n_aliases; i++) {
         free(wl->aliases[i].text);
     }
     free(wl->actors);
     free(wl->aliases);
-    free(wl->order);
+    mt_free(wl->matcher);
     free(wl->version);
     free(wl);
 }
@@ -63,18 +67,6 @@ void wl_free(watchlist *wl)
 const char *wl_version(const watchlist *wl)
 {
     return wl->version;
-}
-
-static int all_caps(const char *s)
-{
-    int letters = 0;
-    for (; *s != '\0'; s++) {
-        if (islower((unsigned char)*s)) {
-            return 0;
-        }
-        letters += isupper((unsigned char)*s) != 0;
-    }
-    return letters > 0;
 }
 
 static int valid_slug(const char *s)
@@ -92,57 +84,62 @@ static int valid_slug(const char *s)
 
 static int add_alias(watchlist *wl, size_t actor, const char *text, size_t *cap)
 {
+    struct alias *a;
+
     if (wl->n_aliases == *cap) {
         size_t ncap = *cap ? *cap * 2 : 64;
-        struct alias *a = realloc(wl->aliases, ncap * sizeof(*a));
+        a = realloc(wl->aliases, ncap * sizeof(*a));
         if (a == NULL) {
             return NL_ENOMEM;
         }
         wl->aliases = a;
         *cap = ncap;
     }
-    struct alias *a = &wl->aliases[wl->n_aliases];
+    a = &wl->aliases[wl->n_aliases];
     a->text = strdup(text);
     if (a->text == NULL) {
         return NL_ENOMEM;
     }
     a->len = strlen(text);
-    a->exact_case = all_caps(text);
     a->actor = actor;
+    a->surname = 0;
     wl->n_aliases++;
     return 0;
 }
 
-static int cmp_first_byte(const void *pa, const void *pb, void *arg)
+/* One pattern per alias, and one per distinct surname (a surname alias,
+ * resolved to a person after matching). */
+static int build_matcher(watchlist *wl, size_t *alias_cap, char *errbuf, size_t errlen)
 {
-    const watchlist *wl = arg;
-    const struct alias *a = &wl->aliases[*(const size_t *)pa];
-    const struct alias *b = &wl->aliases[*(const size_t *)pb];
-    int ca = tolower((unsigned char)a->text[0]);
-    int cb = tolower((unsigned char)b->text[0]);
-    return ca - cb;
-}
+    mt_pattern *pats;
+    int rc;
 
-static int build_index(watchlist *wl)
-{
-    wl->order = malloc((wl->n_aliases + 1) * sizeof(size_t));
-    if (wl->order == NULL) {
-        return NL_ENOMEM;
-    }
-    for (size_t i = 0; i < wl->n_aliases; i++) {
-        wl->order[i] = i;
-    }
-    qsort_r(wl->order, wl->n_aliases, sizeof(size_t), cmp_first_byte, wl);
-    size_t k = 0;
-    for (int c = 0; c < 256; c++) {
-        wl->by_byte[c] = k;
-        while (k < wl->n_aliases &&
-               tolower((unsigned char)wl->aliases[wl->order[k]].text[0]) == c) {
-            k++;
+    for (size_t i = 0; i < wl->n_actors; i++) {
+        const char *sn = wl->actors[i].surname;
+        int seen = 0;
+        if (sn == NULL) {
+            continue;
+        }
+        for (size_t k = 0; k < wl->n_aliases; k++) {
+            seen |= wl->aliases[k].actor == NO_ACTOR && strcmp(wl->aliases[k].text, sn) == 0;
+        }
+        if (!seen) {
+            if (add_alias(wl, NO_ACTOR, sn, alias_cap) != 0) {
+                return nl_errf(errbuf, errlen, NL_ENOMEM, "out of memory");
+            }
         }
     }
-    wl->by_byte[256] = k;
-    return 0;
+    pats = malloc(wl->n_aliases * sizeof(*pats));
+    if (pats == NULL) {
+        return nl_errf(errbuf, errlen, NL_ENOMEM, "out of memory");
+    }
+    for (size_t k = 0; k < wl->n_aliases; k++) {
+        pats[k].text = wl->aliases[k].text;
+        pats[k].len = wl->aliases[k].len;
+    }
+    rc = mt_compile(pats, wl->n_aliases, &wl->matcher, errbuf, errlen);
+    free(pats);
+    return rc;
 }
 
 static int load_actor(watchlist *wl, size_t i, json_t *a, size_t *alias_cap, char *errbuf,
@@ -152,6 +149,7 @@ static int load_actor(watchlist *wl, size_t i, json_t *a, size_t *alias_cap, cha
     const char *kind = json_string_value(json_object_get(a, "kind"));
     const char *name = json_string_value(json_object_get(a, "name"));
     json_t *aliases = json_object_get(a, "aliases");
+    json_t *surname = json_object_get(a, "surname");
     json_t *al;
     size_t k;
     int ok = 0;
@@ -189,6 +187,19 @@ static int load_actor(watchlist *wl, size_t i, json_t *a, size_t *alias_cap, cha
     }
     if (add_alias(wl, i, name, alias_cap) != 0) {
         return NL_ENOMEM;
+    }
+    if (surname != NULL) {
+        const char *sn = json_string_value(surname);
+        if (sn == NULL || sn[0] == '\0' || isspace((unsigned char)sn[0]) ||
+            strcmp(kind, "person") != 0) {
+            return nl_errf(errbuf, errlen, NL_EINVAL,
+                           "actors[%zu] (%s).surname: must be a non-empty string, for a person", i,
+                           id);
+        }
+        wl->actors[i].surname = strdup(sn);
+        if (wl->actors[i].surname == NULL) {
+            return NL_ENOMEM;
+        }
     }
     if (aliases != NULL && !json_is_array(aliases)) {
         return nl_errf(errbuf, errlen, NL_EINVAL, "actors[%zu] (%s).aliases: must be an array", i,
@@ -250,7 +261,7 @@ int wl_load(const char *path, watchlist **out, char *errbuf, size_t errlen)
         rc = load_actor(wl, i, json_array_get(actors, i), &alias_cap, errbuf, errlen);
     }
     if (rc == 0) {
-        rc = build_index(wl);
+        rc = build_matcher(wl, &alias_cap, errbuf, errlen);
     }
     if (rc == NL_EINVAL && errbuf != NULL && errlen > 0) {
         /* prefix the file name to the entry-level message */
@@ -270,108 +281,70 @@ out:
     return 0;
 }
 
-/* Decodes the code point starting at s (valid UTF-8 assumed). */
-static uint32_t cp_at(const unsigned char *s, const unsigned char *end)
+static int push_match(struct match **m, size_t *n, size_t *cap, struct match x)
 {
-    if (s[0] < 0x80 || s + 1 >= end) {
-        return s[0];
-    }
-    if (s[0] < 0xe0) {
-        return (uint32_t)(s[0] & 0x1f) << 6 | (s[1] & 0x3f);
-    }
-    if (s[0] < 0xf0 || s + 3 >= end) {
-        return s + 2 < end
-                   ? (uint32_t)(s[0] & 0x0f) << 12 | (uint32_t)(s[1] & 0x3f) << 6 | (s[2] & 0x3f)
-                   : 0xfffd;
-    }
-    return (uint32_t)(s[0] & 0x07) << 18 | (uint32_t)(s[1] & 0x3f) << 12 |
-           (uint32_t)(s[2] & 0x3f) << 6 | (s[3] & 0x3f);
-}
-
-/* Letters and digits continue a word; punctuation, spaces and symbols
- * (ASCII, Latin-1 punctuation, General Punctuation, CJK punctuation) end it. */
-static int is_word_cp(uint32_t cp)
-{
-    if (cp < 0x80) {
-        return isalnum((int)cp);
-    }
-    /* C1 controls and Latin-1 punctuation and symbols, but for the
-     * letters among them (ª µ º) */
-    if ((cp >= 0x80 && cp <= 0xbf && cp != 0xaa && cp != 0xb5 && cp != 0xba) || cp == 0xd7 ||
-        cp == 0xf7) {
-        return 0;
-    }
-    if ((cp >= 0x2000 && cp <= 0x206f) || (cp >= 0x3000 && cp <= 0x303f) || cp == 0xfeff) {
-        return 0;
-    }
-    return 1;
-}
-
-static int boundary_before(const unsigned char *text, size_t pos)
-{
-    size_t p = pos;
-    if (pos == 0) {
-        return 1;
-    }
-    do {
-        p--;
-    } while (p > 0 && (text[p] & 0xc0) == 0x80);
-    return !is_word_cp(cp_at(text + p, text + pos));
-}
-
-static int boundary_after(const unsigned char *text, size_t pos, size_t len)
-{
-    return pos >= len || !is_word_cp(cp_at(text + pos, text + len));
-}
-
-static int match_at(const struct alias *a, const char *s, size_t avail)
-{
-    if (a->len > avail) {
-        return 0;
-    }
-    if (a->exact_case) {
-        return memcmp(a->text, s, a->len) == 0;
-    }
-    return strncasecmp(a->text, s, a->len) == 0;
-}
-
-static int find_matches(const watchlist *wl, const char *s, size_t len, int field, struct match **m,
-                        size_t *n, size_t *cap)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    size_t i = 0;
-
-    while (i < len) {
-        int c = tolower(u[i]);
-        size_t best_len = 0, best_actor = 0;
-        if (boundary_before(u, i)) {
-            for (size_t k = wl->by_byte[c]; k < wl->by_byte[c + 1]; k++) {
-                const struct alias *a = &wl->aliases[wl->order[k]];
-                if (a->len > best_len && match_at(a, s + i, len - i) &&
-                    boundary_after(u, i + a->len, len)) {
-                    best_len = a->len;
-                    best_actor = a->actor;
-                }
-            }
+    if (*n == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 32;
+        struct match *nm = realloc(*m, ncap * sizeof(*nm));
+        if (nm == NULL) {
+            return NL_ENOMEM;
         }
-        if (best_len == 0) {
-            i++;
+        *m = nm;
+        *cap = ncap;
+    }
+    (*m)[(*n)++] = x;
+    return 0;
+}
+
+/* A bare surname names the person of that surname named in full before it
+ * in the document; with none named, the only tracked person of that
+ * surname; with two or more named, nobody (ambiguous). NO_ACTOR if nobody. */
+static size_t resolve_surname(const watchlist *wl, const char *surname, const int *named)
+{
+    size_t named_hit = NO_ACTOR, only = NO_ACTOR;
+    int n_named = 0, n_all = 0;
+
+    for (size_t i = 0; i < wl->n_actors; i++) {
+        if (wl->actors[i].surname == NULL || strcmp(wl->actors[i].surname, surname) != 0) {
             continue;
         }
-        if (*n == *cap) {
-            size_t ncap = *cap ? *cap * 2 : 32;
-            struct match *nm = realloc(*m, ncap * sizeof(*nm));
-            if (nm == NULL) {
-                return NL_ENOMEM;
-            }
-            *m = nm;
-            *cap = ncap;
+        n_all++;
+        only = i;
+        if (named[i]) {
+            n_named++;
+            named_hit = i;
         }
-        (*m)[*n] = (struct match){i, i + best_len, best_actor, field};
-        (*n)++;
-        i += best_len; /* leftmost-longest: no overlapping match */
     }
-    return 0;
+    if (n_named == 1) {
+        return named_hit;
+    }
+    return n_named == 0 && n_all == 1 ? only : NO_ACTOR;
+}
+
+/* Matches of one field, appended in order; named[] tracks the persons named
+ * in full so far (title first, then text: one document). */
+static int find_matches(const watchlist *wl, const char *s, size_t len, int field, struct match **m,
+                        size_t *n, size_t *cap, int *named)
+{
+    mt_hit *hits;
+    size_t nh;
+    int rc = mt_scan(wl->matcher, s, len, &hits, &nh);
+
+    for (size_t i = 0; i < nh && rc == 0; i++) {
+        const struct alias *a = &wl->aliases[hits[i].pattern];
+        size_t actor = a->actor;
+        if (actor == NO_ACTOR) {
+            actor = resolve_surname(wl, a->text, named);
+            if (actor == NO_ACTOR) {
+                continue;
+            }
+        } else {
+            named[actor] = 1;
+        }
+        rc = push_match(m, n, cap, (struct match){hits[i].start, hits[i].end, actor, field});
+    }
+    free(hits);
+    return rc;
 }
 
 json_t *wl_tag(const watchlist *wl, const char *title, size_t title_len, const char *text,
@@ -382,9 +355,11 @@ json_t *wl_tag(const watchlist *wl, const char *title, size_t title_len, const c
     json_t *tags = NULL;
     json_t *actors = NULL;
     json_t **by_actor = NULL;
+    int *named = NULL;
 
-    if (find_matches(wl, title, title_len, 0, &m, &n, &cap) != 0 ||
-        find_matches(wl, text, text_len, 1, &m, &n, &cap) != 0) {
+    named = calloc(wl->n_actors, sizeof(*named));
+    if (named == NULL || find_matches(wl, title, title_len, 0, &m, &n, &cap, named) != 0 ||
+        find_matches(wl, text, text_len, 1, &m, &n, &cap, named) != 0) {
         goto fail;
     }
     by_actor = calloc(wl->n_actors, sizeof(*by_actor));
@@ -433,6 +408,7 @@ json_t *wl_tag(const watchlist *wl, const char *title, size_t title_len, const c
 fail:
     json_decref(actors);
     free(by_actor);
+    free(named);
     free(m);
     return tags;
 }

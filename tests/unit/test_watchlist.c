@@ -978,6 +978,87 @@ START_TEST(test_shipped_examples)
 }
 END_TEST
 
+/* ---- spelling variants and surnames -------------------------------------------- */
+
+START_TEST(test_spelling_variants)
+{
+    load_small();
+    /* "Kim Jong Un" in the watchlist: every separator variant is the same name */
+    assert_only("met Kim Jong-Un today", "kim-jong-un", 4, "Kim Jong-Un");
+    assert_only("met Kim Jong Un today", "kim-jong-un", 4, "Kim Jong Un");
+    assert_only("met Kim\xc2\xa0Jong\xe2\x80\x91un today", "kim-jong-un", 4,
+                "Kim\xc2\xa0Jong\xe2\x80\x91un");
+    assert_only("met Kim Jong\nUn today", "kim-jong-un", 4, "Kim Jong\nUn");
+    assert_only("met Kim\r\nJong Un today", "kim-jong-un", 4, "Kim\r\nJong Un");
+    assert_only("North\xe2\x80\x90Korea said", "north-korea", 0, "North\xe2\x80\x90Korea");
+    /* but not two separators, nor none */
+    assert_none("met Kim  Jong Un today");
+    assert_none("met KimJongUn today");
+}
+END_TEST
+
+START_TEST(test_apostrophe_variants)
+{
+    const char *path = write_file(
+        "apos.json", "{\"version\": \"t\", \"actors\": [\n"
+                     " {\"id\": \"north-korea\", \"kind\": \"state\", \"name\": \"North Korea\",\n"
+                     "  \"aliases\": [\"Democratic People's Republic of Korea\"]}]}\n");
+    ck_assert_msg(wl_load(path, &wl, errbuf, sizeof(errbuf)) == 0, "%s", errbuf);
+    assert_only("the Democratic People's Republic of Korea", "north-korea", 4,
+                "Democratic People's Republic of Korea");
+    assert_only("the Democratic People\xe2\x80\x99s Republic of Korea", "north-korea", 4,
+                "Democratic People\xe2\x80\x99s Republic of Korea");
+}
+END_TEST
+
+static const char kims_watchlist[] =
+    "{\"version\": \"t\", \"actors\": [\n"
+    " {\"id\": \"kim-jong-un\", \"kind\": \"person\", \"name\": \"Kim Jong Un\", "
+    "\"surname\": \"Kim\"},\n"
+    " {\"id\": \"kim-il-sung\", \"kind\": \"person\", \"name\": \"Kim Il Sung\", "
+    "\"surname\": \"Kim\"},\n"
+    " {\"id\": \"vladimir-putin\", \"kind\": \"person\", \"name\": \"Vladimir Putin\", "
+    "\"surname\": \"Putin\"}]}\n";
+
+START_TEST(test_surname_after_full_name)
+{
+    const char *path = write_file("kims.json", kims_watchlist);
+    json_t *t;
+    ck_assert_msg(wl_load(path, &wl, errbuf, sizeof(errbuf)) == 0, "%s", errbuf);
+
+    /* a bare surname refers to the one person of that name named before it */
+    t = tag("Kim Jong Un spoke. Later Kim left.");
+    ck_assert_int_eq(actor_count(t, "kim-jong-un"), 2);
+    assert_mention(t, "kim-jong-un", 1, "text", 25, "Kim");
+    /* with two tracked Kims named before, a bare Kim is nobody */
+    t = tag("Kim Il Sung and Kim Jong Un. Kim said.");
+    ck_assert_int_eq(actor_count(t, "kim-jong-un"), 1);
+    ck_assert_int_eq(actor_count(t, "kim-il-sung"), 1);
+    /* with no Kim named, two tracked Kims: nobody */
+    t = tag("Kim said so.");
+    ck_assert_uint_eq(n_actors(t), 0);
+    /* the only tracked Putin: a bare Putin is him, named or not */
+    assert_only("Putin said so.", "vladimir-putin", 0, "Putin");
+    /* the title is part of the document: a full name there counts */
+    t = tag2("Kim Jong Un visits", "Kim arrived.");
+    ck_assert_int_eq(actor_count(t, "kim-jong-un"), 2);
+    assert_mention(t, "kim-jong-un", 1, "text", 0, "Kim");
+    /* a surname alone is not a word inside another name */
+    t = tag("Kim Jong Un met Kimberly.");
+    ck_assert_int_eq(actor_count(t, "kim-jong-un"), 1);
+}
+END_TEST
+
+START_TEST(test_surname_only_for_persons)
+{
+    const char *path =
+        write_file("badsn.json", "{\"version\": \"t\", \"actors\": [{\"id\": \"x\", \"kind\": "
+                                 "\"state\", \"name\": \"X\", \"surname\": \"Y\"}]}\n");
+    ck_assert_int_eq(wl_load(path, &wl, errbuf, sizeof(errbuf)), NL_EINVAL);
+    ck_assert_errbuf_has("actors[0] (x).surname");
+}
+END_TEST
+
 static Suite *watchlist_suite(void)
 {
     Suite *s = suite_create("watchlist");
@@ -1019,6 +1100,10 @@ static Suite *watchlist_suite(void)
     tcase_add_test(tc, test_mentions_at_the_cap);
     tcase_add_test(tc, test_shipped_kims);
     tcase_add_test(tc, test_shipped_examples);
+    tcase_add_test(tc, test_spelling_variants);
+    tcase_add_test(tc, test_apostrophe_variants);
+    tcase_add_test(tc, test_surname_after_full_name);
+    tcase_add_test(tc, test_surname_only_for_persons);
     suite_add_tcase(s, tc);
     return s;
 }
