@@ -34,21 +34,6 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opa
     }
 }
 
-/* 1 if name is a seed document name "NNN_<16 hex>.txt"; copies the id. */
-static int seed_name(const char *name, char id[17])
-{
-    const char *us = strchr(name, '_');
-    size_t digits = (size_t)(us != NULL ? us - name : 0);
-
-    if (us == NULL || digits == 0 || strspn(name, "0123456789") != digits || strlen(us + 1) != 20 ||
-        strcmp(us + 17, ".txt") != 0) {
-        return 0;
-    }
-    memcpy(id, us + 1, 16);
-    id[16] = '\0';
-    return nl_id_valid(id);
-}
-
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -69,7 +54,7 @@ static char **list_seeds(const char *dir, size_t *n)
         return NULL;
     }
     while ((de = readdir(d)) != NULL) {
-        if (!seed_name(de->d_name, id)) {
+        if (!nl_id_from_doc_name(de->d_name, id)) {
             continue;
         }
         if (*n == cap) {
@@ -298,7 +283,7 @@ int cli_replay(const nl_config *cfg, int argc, char **argv)
             total -= (size_t)copies;
             continue;
         }
-        if (!seed_name(base, id)) {
+        if (!nl_id_from_doc_name(base, id)) {
             /* not a corpus file: its id follows its content */
             nl_id_from_string(body, len, id);
         }

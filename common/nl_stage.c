@@ -375,7 +375,7 @@ int nl_stage_run_stdin(const nl_config *cfg, const nl_stage *st, FILE *in, FILE 
     return rc;
 }
 
-static void usage(FILE *out, const char *prog, const char *summary)
+static void usage(FILE *out, const char *prog, const char *summary, const nl_daemon_opt *extra)
 {
     fprintf(out,
             "Usage: %s [options]\n"
@@ -385,10 +385,15 @@ static void usage(FILE *out, const char *prog, const char *summary)
             "  --set KEY=VALUE     override one config key (repeatable)\n"
             "  --brokers LIST      same as --set brokers=LIST\n"
             "  --stdin             NDJSON filter: records on stdin, records on stdout, no Kafka\n"
-            "  --log-level LEVEL   debug, info, warn, error\n"
-            "  --help, --version\n\n"
-            "Config keys (environment NEWSLINE_<KEY> with dots as underscores):\n",
+            "  --log-level LEVEL   debug, info, warn, error\n",
             prog, summary);
+    for (size_t i = 0; extra != NULL && extra[i].name != NULL; i++) {
+        char flag[64];
+        snprintf(flag, sizeof(flag), "--%s %s", extra[i].name, extra[i].arg);
+        fprintf(out, "  %-19s %s\n", flag, extra[i].help);
+    }
+    fprintf(out, "  --help, --version\n\n"
+                 "Config keys (environment NEWSLINE_<KEY> with dots as underscores):\n");
     nl_config_print_keys(out);
     fprintf(out, "\nExit status: 0 ok, 2 bad usage or config, 69 brokers unreachable at start,\n"
                  "70 fatal error (restart; nothing was committed past the last delivered record),\n"
@@ -398,16 +403,32 @@ static void usage(FILE *out, const char *prog, const char *summary)
 int nl_daemon_init(int argc, char **argv, const char *prog, const char *summary, nl_config *cfg,
                    int *stdin_mode, int *argi)
 {
-    static const struct option opts[] = {
+    return nl_daemon_init_opts(argc, argv, prog, summary, cfg, stdin_mode, argi, NULL);
+}
+
+#define MAX_EXTRA_OPTS 8
+
+int nl_daemon_init_opts(int argc, char **argv, const char *prog, const char *summary,
+                        nl_config *cfg, int *stdin_mode, int *argi, const nl_daemon_opt *extra)
+{
+    static const struct option common[] = {
         {"config", required_argument, NULL, 'c'},    {"set", required_argument, NULL, 's'},
         {"brokers", required_argument, NULL, 'b'},   {"stdin", no_argument, NULL, 'i'},
         {"log-level", required_argument, NULL, 'l'}, {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},         {NULL, 0, NULL, 0},
+        {"version", no_argument, NULL, 'V'},
     };
+    const size_t n_common = sizeof(common) / sizeof(common[0]);
+    struct option opts[sizeof(common) / sizeof(common[0]) + MAX_EXTRA_OPTS + 1];
+    size_t n_opts = n_common;
     char errbuf[512];
     const char *config_path = getenv("NEWSLINE_CONFIG");
     int c;
 
+    memcpy(opts, common, sizeof(common));
+    for (size_t i = 0; extra != NULL && extra[i].name != NULL && i < MAX_EXTRA_OPTS; i++) {
+        opts[n_opts++] = (struct option){extra[i].name, required_argument, NULL, 256 + (int)i};
+    }
+    memset(&opts[n_opts], 0, sizeof(opts[n_opts]));
     nl_log_init(prog);
     *stdin_mode = 0;
     if (nl_config_init(cfg) != 0) {
@@ -422,8 +443,10 @@ int nl_daemon_init(int argc, char **argv, const char *prog, const char *summary,
             config_path = optarg;
         } else if (c == 'i') {
             *stdin_mode = 1;
+        } else if (c >= 256) {
+            *extra[c - 256].value = optarg;
         } else if (c == 'h') {
-            usage(stdout, prog, summary);
+            usage(stdout, prog, summary, extra);
             return -1;
         } else if (c == 'V') {
             printf("%s %s\n", prog, NL_VERSION);

@@ -90,6 +90,19 @@ json_t *nl_dlq_record(const char *stage, const char *reason_code, const char *re
 int nl_daemon_init(int argc, char **argv, const char *prog, const char *summary, nl_config *cfg,
                    int *stdin_mode, int *argi);
 
+/* A daemon's own flag, taking one argument: --name ARG sets *value. */
+typedef struct nl_daemon_opt {
+    const char *name; /* without the dashes */
+    const char *arg;  /* "FILE" */
+    const char *help;
+    const char **value; /* receives optarg (borrowed from argv) */
+} nl_daemon_opt;
+
+/* nl_daemon_init with the daemon's own flags (at most 8), terminated by an
+ * entry with a NULL name; they are listed in --help. */
+int nl_daemon_init_opts(int argc, char **argv, const char *prog, const char *summary,
+                        nl_config *cfg, int *stdin_mode, int *argi, const nl_daemon_opt *extra);
+
 /* Set by SIGTERM/SIGINT once nl_daemon_init (or nl_signals_install) ran. */
 extern volatile int nl_stop;
 void nl_signals_install(void);

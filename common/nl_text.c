@@ -204,6 +204,20 @@ void nl_id_from_string(const char *s, size_t len, char out[17])
     snprintf(out, 17, "%016llx", (unsigned long long)nl_hash64(s, len));
 }
 
+int nl_id_from_doc_name(const char *name, char id[17])
+{
+    const char *us = strchr(name, '_');
+    size_t digits = (size_t)(us != NULL ? us - name : 0);
+
+    if (us == NULL || digits == 0 || strspn(name, "0123456789") != digits || strlen(us + 1) != 20 ||
+        strcmp(us + 17, ".txt") != 0) {
+        return 0;
+    }
+    memcpy(id, us + 1, 16);
+    id[16] = '\0';
+    return nl_id_valid(id);
+}
+
 int nl_id_valid(const char *s)
 {
     if (s == NULL || strlen(s) != 16) {

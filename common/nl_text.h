@@ -29,6 +29,10 @@ uint64_t nl_hash64(const void *data, size_t len);
  * out[17]. */
 void nl_id_from_string(const char *s, size_t len, char out[17]);
 
+/* 1 if name (a file's base name) is a corpus document name
+ * "NNN_<16 hex>.txt", with the id copied into id[17]; else 0. */
+int nl_id_from_doc_name(const char *name, char id[17]);
+
 /* 1 if s is exactly 16 lowercase hex digits. */
 int nl_id_valid(const char *s);
 

@@ -1,13 +1,18 @@
 /* newsline-tagger: newsline.parsed -> newsline.tagged.
  * Adds tags.actors (with byte offsets) from the watchlist to each parsed
  * record. */
+#include "extract.h"
+#include "nl_buf.h"
 #include "nl_err.h"
 #include "nl_log.h"
 #include "nl_record.h"
 #include "nl_stage.h"
+#include "nl_text.h"
 #include "watchlist.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct tagger {
     const nl_config *cfg;
@@ -48,16 +53,88 @@ static int tag_record(void *ctx, const nl_input *in, json_t *rec, nl_emitter *em
     return rc;
 }
 
+/* --text FILE: the tagged record of one plain-text file, on stdout. The
+ * file is read as the parser reads text/plain (first line the title), and
+ * gets a corpus id if its name is NNN_<id>.txt, else the hash of its bytes. */
+static int tag_file(struct tagger *t, const char *path)
+{
+    char errbuf[512], id[17];
+    const char *base = strrchr(path, '/');
+    FILE *f = fopen(path, "rb");
+    nl_buf body;
+    char chunk[65536];
+    size_t n;
+    px_doc doc = {0};
+    json_t *rec = NULL, *tags = NULL;
+    char *out = NULL;
+    int rc = NL_EXIT_FAIL;
+
+    nl_buf_init(&body, (size_t)t->cfg->max_record_bytes);
+    if (f == NULL) {
+        fprintf(stderr, "newsline-tagger: %s: %s\n", path, strerror(errno));
+        return NL_EXIT_FAIL;
+    }
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        if (nl_buf_append(&body, chunk, n) != 0) {
+            fprintf(stderr, "newsline-tagger: %s: larger than max_record_bytes\n", path);
+            goto out;
+        }
+    }
+    if (ferror(f)) {
+        fprintf(stderr, "newsline-tagger: %s: read error\n", path);
+        goto out;
+    }
+    base = base != NULL ? base + 1 : path;
+    if (!nl_id_from_doc_name(base, id)) {
+        nl_id_from_string(body.ptr != NULL ? body.ptr : "", body.len, id);
+    }
+    if (px_plain(body.ptr != NULL ? body.ptr : "", body.len, &doc, errbuf, sizeof(errbuf)) != 0) {
+        fprintf(stderr, "newsline-tagger: %s: %s\n", path, errbuf);
+        goto out;
+    }
+    rec = nl_record_new(NL_SCHEMA_TAGGED, id);
+    tags = wl_tag(t->wl, doc.title, doc.title_len, doc.text, doc.text_len);
+    if (rec == NULL || tags == NULL || nl_record_set_str(rec, "source", "file") != 0 ||
+        nl_record_set_str(rec, "path", base) != 0 ||
+        nl_record_set_strn(rec, "title", doc.title, doc.title_len) != 0 ||
+        nl_record_set_strn(rec, "text", doc.text, doc.text_len) != 0) {
+        fprintf(stderr, "newsline-tagger: %s: could not build the record\n", path);
+        goto out;
+    }
+    if (nl_record_set_new(rec, "tags", tags) != 0) {
+        tags = NULL;
+        goto out;
+    }
+    tags = NULL;
+    out = json_dumps(rec, JSON_INDENT(2));
+    if (out != NULL && puts(out) >= 0) {
+        rc = NL_EXIT_OK;
+    }
+out:
+    free(out);
+    json_decref(tags);
+    json_decref(rec);
+    px_doc_free(&doc);
+    nl_buf_free(&body);
+    fclose(f);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     nl_config cfg;
     struct tagger t = {&cfg, NULL};
     char errbuf[512];
+    const char *text_file = NULL;
+    const nl_daemon_opt opts[] = {
+        {"text", "FILE", "print the tagged record of one plain-text file, then exit", &text_file},
+        {NULL, NULL, NULL, NULL},
+    };
     int stdin_mode;
-    int rc = nl_daemon_init(argc, argv, "newsline-tagger",
-                            "Tags parsed documents (newsline.parsed) with the actors of the "
-                            "watchlist (newsline.tagged).",
-                            &cfg, &stdin_mode, NULL);
+    int rc = nl_daemon_init_opts(argc, argv, "newsline-tagger",
+                                 "Tags parsed documents (newsline.parsed) with the actors of the "
+                                 "watchlist (newsline.tagged).",
+                                 &cfg, &stdin_mode, NULL, opts);
     if (rc != 0) {
         nl_config_free(&cfg);
         return rc < 0 ? 0 : rc;
@@ -70,7 +147,13 @@ int main(int argc, char **argv)
     nl_info("watchlist_loaded", "path=%s version=%s", nl_log_q(cfg.tagger_watchlist),
             nl_log_q(wl_version(t.wl)));
     nl_stage st = {"tagger", NL_SCHEMA_PARSED, cfg.topic_parsed, tag_record, &t};
-    rc = stdin_mode ? nl_stage_run_stdin(&cfg, &st, stdin, stdout) : nl_stage_run_kafka(&cfg, &st);
+    if (text_file != NULL) {
+        rc = tag_file(&t, text_file);
+    } else if (stdin_mode) {
+        rc = nl_stage_run_stdin(&cfg, &st, stdin, stdout);
+    } else {
+        rc = nl_stage_run_kafka(&cfg, &st);
+    }
     wl_free(t.wl);
     nl_config_free(&cfg);
     return rc;
