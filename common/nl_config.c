@@ -14,7 +14,7 @@
 #define NL_DATADIR "."
 #endif
 
-enum cfg_type { CFG_STR, CFG_INT, CFG_LOGLEVEL };
+enum cfg_type { CFG_STR, CFG_INT, CFG_BOOL, CFG_LOGLEVEL };
 
 /* The one table that drives parsing, the environment, --help and the docs. */
 static const struct cfg_entry {
@@ -59,6 +59,10 @@ static const struct cfg_entry {
     I("fetcher.max_redirects", "5", 0, 50, fetcher_max_redirects, "redirects followed per fetch"),
     I("debug.process_delay_ms", "0", 0, 60000, debug_process_delay_ms,
       "for fault tests only: sleep this long before processing each record"),
+    {"tagger.tag_topics", CFG_BOOL, "true", 0, 1, offsetof(nl_config, tagger_tag_topics),
+     "also send each tagged record to <prefix><actor or event id>"},
+    S("tagger.tag_topic_prefix", "newsline.tag.", tagger_tag_topic_prefix,
+      "prefix of the per-tag topics"),
     S("tagger.watchlist", NL_DATADIR "/tagger/watchlist.json", tagger_watchlist,
       "watchlist file (JSON) of actors the tagger finds"),
     S("sink.corpus_dir", NL_DATADIR "/corpus", sink_corpus_dir,
@@ -105,6 +109,16 @@ static int set_entry(nl_config *cfg, const struct cfg_entry *e, const char *valu
         *(char **)p = dup;
         return 0;
     }
+    case CFG_BOOL:
+        if (strcmp(value, "true") == 0 || strcmp(value, "1") == 0) {
+            *(int64_t *)p = 1;
+        } else if (strcmp(value, "false") == 0 || strcmp(value, "0") == 0) {
+            *(int64_t *)p = 0;
+        } else {
+            return nl_errf(errbuf, errlen, NL_EINVAL, "%s: \"%s\" is not true or false", e->name,
+                           value);
+        }
+        return 0;
     case CFG_INT: {
         char *end;
         long long v;
@@ -192,7 +206,7 @@ int nl_config_init(nl_config *cfg)
 void nl_config_free(nl_config *cfg)
 {
     for (size_t i = 0; i < CFG_N; i++) {
-        if (cfg_table[i].type != CFG_INT) {
+        if (cfg_table[i].type != CFG_INT && cfg_table[i].type != CFG_BOOL) {
             char **p = (char **)((char *)cfg + cfg_table[i].off);
             free(*p);
             *p = NULL;
@@ -356,7 +370,9 @@ void nl_config_print(const nl_config *cfg, FILE *out)
 
     for (size_t i = 0; i < CFG_N; i++) {
         const char *p = (const char *)cfg + cfg_table[i].off;
-        if (cfg_table[i].type == CFG_INT) {
+        if (cfg_table[i].type == CFG_BOOL) {
+            json_object_set_new(o, cfg_table[i].name, json_boolean(*(const int64_t *)p));
+        } else if (cfg_table[i].type == CFG_INT) {
             json_object_set_new(o, cfg_table[i].name, json_integer(*(const int64_t *)p));
         } else {
             json_object_set_new(o, cfg_table[i].name, json_string(*(char *const *)p));

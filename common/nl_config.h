@@ -46,6 +46,8 @@ typedef struct nl_config {
     int64_t fetcher_timeout_ms;
     int64_t fetcher_max_redirects;
     int64_t debug_process_delay_ms;
+    int64_t tagger_tag_topics; /* boolean */
+    char *tagger_tag_topic_prefix;
     char *tagger_watchlist;
     char *sink_corpus_dir;
 

@@ -64,6 +64,7 @@ void nl_emit_clear(nl_emitter *em)
 {
     for (size_t i = 0; i < em->n; i++) {
         free(em->out[i].payload);
+        free(em->out[i].topic_own);
     }
     em->n = 0;
 }
@@ -113,6 +114,7 @@ int nl_emit(nl_emitter *em, const char *topic, json_t *rec)
         return NL_ETOOBIG;
     }
     o->topic = topic;
+    o->topic_own = NULL;
     o->payload = payload;
     o->len = len;
     o->copy = 0;
@@ -134,13 +136,16 @@ int nl_emit_copy(nl_emitter *em, const char *topic)
     }
     last = &em->out[em->n - 1];
     o->payload = malloc(last->len + 1);
-    if (o->payload == NULL) {
+    o->topic_own = strdup(topic);
+    if (o->payload == NULL || o->topic_own == NULL) {
+        free(o->payload);
+        free(o->topic_own);
         return NL_ENOMEM;
     }
     memcpy(o->payload, last->payload, last->len + 1);
     o->len = last->len;
     memcpy(o->key, last->key, sizeof(o->key));
-    o->topic = topic;
+    o->topic = o->topic_own;
     o->copy = 1;
     em->n++;
     return 0;

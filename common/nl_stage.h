@@ -52,7 +52,8 @@ typedef struct nl_emitter nl_emitter;
 int nl_emit(nl_emitter *em, const char *topic, json_t *rec);
 
 /* Queues another copy of the last emitted record for topic (a fan-out
- * topic); stdin mode prints each record once, so copies are skipped there. */
+ * topic; the name is copied); stdin mode prints each record once, so copies
+ * are skipped there. 0, NL_EINVAL (nothing emitted yet) or NL_ENOMEM. */
 int nl_emit_copy(nl_emitter *em, const char *topic);
 
 typedef int (*nl_process_fn)(void *ctx, const nl_input *in, json_t *rec, nl_emitter *em,

@@ -5,7 +5,8 @@
 #include "nl_stage.h"
 
 struct nl_emit_out {
-    const char *topic; /* borrowed from config or the stage; NULL = report */
+    const char *topic; /* borrowed from config or the stage, or topic_own; NULL = report */
+    char *topic_own;   /* a fan-out copy's topic name, owned */
     char *payload;     /* malloc'd serialised record */
     size_t len;
     char key[17];

@@ -19,6 +19,28 @@ struct tagger {
     watchlist *wl;
 };
 
+/* A copy of the tagged record on <prefix><id> for every actor it carries,
+ * so a consumer can follow one actor with a plain subscription. */
+static int fan_out(struct tagger *t, const json_t *tags, nl_emitter *em, char *errbuf,
+                   size_t errlen)
+{
+    const json_t *actors = json_object_get(tags, "actors");
+    char topic[256];
+    size_t i;
+    json_t *a;
+
+    json_array_foreach(actors, i, a)
+    {
+        const char *id = json_string_value(json_object_get(a, "id"));
+        if ((size_t)snprintf(topic, sizeof(topic), "%s%s", t->cfg->tagger_tag_topic_prefix, id) >=
+                sizeof(topic) ||
+            nl_emit_copy(em, topic) != 0) {
+            return nl_errf(errbuf, errlen, NL_ENOMEM, "cannot queue tag topic for %s", id);
+        }
+    }
+    return 0;
+}
+
 static int tag_record(void *ctx, const nl_input *in, json_t *rec, nl_emitter *em, const char **code,
                       char *errbuf, size_t errlen)
 {
@@ -45,11 +67,16 @@ static int tag_record(void *ctx, const nl_input *in, json_t *rec, nl_emitter *em
         json_decref(out);
         return nl_errf(errbuf, errlen, NL_ENOMEM, "out of memory");
     }
+    json_incref(tags); /* kept for the fan-out: nl_emit releases out */
     rc = nl_emit(em, t->cfg->topic_tagged, out);
     if (rc == NL_ETOOBIG) {
         *code = "too_big";
         nl_errf(errbuf, errlen, rc, "tagged record exceeds max_record_bytes");
     }
+    if (rc == 0 && t->cfg->tagger_tag_topics) {
+        rc = fan_out(t, tags, em, errbuf, errlen);
+    }
+    json_decref(tags);
     return rc;
 }
 

@@ -52,6 +52,27 @@ for a in s["record"]["tags"]["actors"]:
     assert a["mentions_truncated"] is True and len(a["mentions"]) == 1000, a["id"]
 PY
 
+# Per-tag topics: every document that carries an actor is on its topic.
+for actor in kim-jong-un cambodia; do
+  want=$(python3 - "$NL_WORK/corpus" "$actor" "$NL_SRC/tests/fixtures/seed_actors.json" <<'PY'
+import glob, json, sys
+d, actor, fixture = sys.argv[1], sys.argv[2], json.load(open(sys.argv[3]))
+ids = sorted(json.load(open(p))["id"] for p in glob.glob(d + "/*.json")
+             if actor in {a["id"] for a in json.load(open(p))["record"]["tags"]["actors"]})
+expected = sorted(k[4:] for k, v in fixture.items() if not k.startswith("_") and actor in v["expect"])
+assert set(expected) <= set(ids), (expected, ids)
+print(" ".join(ids))
+PY
+) || not_ok "stored documents carry $actor as the fixture expects"
+  n=$(wc -w <<<"$want")
+  "$NL_BIN/newsline" tail --count "$n" --idle-ms 30000 "$NEWSLINE_TAGGER_TAG_TOPIC_PREFIX$actor" \
+    >"$NL_WORK/tag-$actor.ndjson" 2>>"$NL_WORK/cli.log"
+  got=$(python3 -c 'import json,sys; print(" ".join(sorted({json.loads(l)["id"] for l in open(sys.argv[1])})))' \
+    "$NL_WORK/tag-$actor.ndjson")
+  check "topic ${NEWSLINE_TAGGER_TAG_TOPIC_PREFIX}$actor carries exactly the $n documents tagged $actor" \
+    test "$got" = "$want"
+done
+
 # Dead letters: three poison records on the parser's input, one on each
 # other stage's, each with stage, reason and origin.
 "$NL_BIN/newsline" tail --meta --count 6 --idle-ms 30000 "$NEWSLINE_TOPICS_DLQ" \
