@@ -14,13 +14,17 @@
 #include <unistd.h>
 
 volatile int nl_stop;
+volatile int nl_reload;
 
 #define DLQ_PREFIX_BYTES 512
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    nl_stop = 1;
+    if (sig == SIGHUP) {
+        nl_reload = 1;
+    } else {
+        nl_stop = 1;
+    }
 }
 
 void nl_signals_install(void)
@@ -32,6 +36,7 @@ void nl_signals_install(void)
     /* No SA_RESTART: a blocking read on stdin must return on SIGTERM. */
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 }
 

@@ -106,6 +106,8 @@ int nl_daemon_init_opts(int argc, char **argv, const char *prog, const char *sum
 
 /* Set by SIGTERM/SIGINT once nl_daemon_init (or nl_signals_install) ran. */
 extern volatile int nl_stop;
+/* Set by SIGHUP; a stage that can reload its data clears it when it does. */
+extern volatile int nl_reload;
 void nl_signals_install(void);
 
 #endif

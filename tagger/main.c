@@ -41,10 +41,34 @@ static int fan_out(struct tagger *t, const json_t *tags, nl_emitter *em, char *e
     return 0;
 }
 
+/* SIGHUP: load the watchlist again. Between two records, so no record is
+ * tagged half with one and half with the other; a watchlist with an error
+ * leaves the old one in force. */
+static void reload_watchlist(struct tagger *t)
+{
+    char errbuf[512];
+    watchlist *wl;
+
+    nl_reload = 0;
+    if (wl_load(t->cfg->tagger_watchlist, &wl, errbuf, sizeof(errbuf)) != 0) {
+        nl_error("watchlist_reload_failed", "kept=%s reason=%s", nl_log_q(wl_version(t->wl)),
+                 nl_log_q(errbuf));
+        return;
+    }
+    nl_info("watchlist_reloaded", "old=%s new=%s", nl_log_q(wl_version(t->wl)),
+            nl_log_q(wl_version(wl)));
+    wl_free(t->wl);
+    t->wl = wl;
+}
+
 static int tag_record(void *ctx, const nl_input *in, json_t *rec, nl_emitter *em, const char **code,
                       char *errbuf, size_t errlen)
 {
     struct tagger *t = ctx;
+
+    if (nl_reload) {
+        reload_watchlist(t);
+    }
     json_t *title = json_object_get(rec, "title");
     json_t *text = json_object_get(rec, "text");
     json_t *tags;
