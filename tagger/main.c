@@ -76,6 +76,12 @@ static int tag_record(void *ctx, const nl_input *in, json_t *rec, nl_emitter *em
     int rc;
 
     (void)in;
+    /* jansson only hands out valid UTF-8; the check keeps that a contract */
+    if (!nl_utf8_valid(json_string_value(title), json_string_length(title)) ||
+        !nl_utf8_valid(json_string_value(text), json_string_length(text))) {
+        *code = "invalid_utf8";
+        return nl_errf(errbuf, errlen, NL_EINVAL, "title or text is not valid UTF-8 (or has NUL)");
+    }
     tags = wl_tag(t->wl, json_string_value(title), json_string_length(title),
                   json_string_value(text), json_string_length(text));
     if (tags == NULL) {
