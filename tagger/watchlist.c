@@ -19,6 +19,9 @@ struct actor {
 /* A name the matcher looks for: an alias of one actor, or a surname shared
  * by the persons of a surname group (actor is then NO_ACTOR). */
 #define NO_ACTOR ((size_t)-1)
+/* An "ignore" name: matched so that it shadows the names inside it
+ * ("Washington Times" is not Washington), then dropped. */
+#define IGNORED ((size_t)-2)
 struct alias {
     char *text;
     size_t len;
@@ -104,6 +107,28 @@ static int add_alias(watchlist *wl, size_t actor, const char *text, size_t *cap)
     a->actor = actor;
     a->surname = 0;
     wl->n_aliases++;
+    return 0;
+}
+
+static int load_ignore(watchlist *wl, json_t *ignore, size_t *alias_cap, char *errbuf,
+                       size_t errlen)
+{
+    size_t k;
+    json_t *v;
+
+    if (ignore != NULL && !json_is_array(ignore)) {
+        return nl_errf(errbuf, errlen, NL_EINVAL, "ignore: must be an array of names");
+    }
+    json_array_foreach(ignore, k, v)
+    {
+        const char *s = json_string_value(v);
+        if (s == NULL || s[0] == '\0' || isspace((unsigned char)s[0])) {
+            return nl_errf(errbuf, errlen, NL_EINVAL, "ignore[%zu]: must be a non-empty name", k);
+        }
+        if (add_alias(wl, IGNORED, s, alias_cap) != 0) {
+            return nl_errf(errbuf, errlen, NL_ENOMEM, "out of memory");
+        }
+    }
     return 0;
 }
 
@@ -261,6 +286,9 @@ int wl_load(const char *path, watchlist **out, char *errbuf, size_t errlen)
         rc = load_actor(wl, i, json_array_get(actors, i), &alias_cap, errbuf, errlen);
     }
     if (rc == 0) {
+        rc = load_ignore(wl, json_object_get(root, "ignore"), &alias_cap, errbuf, errlen);
+    }
+    if (rc == 0) {
         rc = build_matcher(wl, &alias_cap, errbuf, errlen);
     }
     if (rc == NL_EINVAL && errbuf != NULL && errlen > 0) {
@@ -333,6 +361,9 @@ static int find_matches(const watchlist *wl, const char *s, size_t len, int fiel
     for (size_t i = 0; i < nh && rc == 0; i++) {
         const struct alias *a = &wl->aliases[hits[i].pattern];
         size_t actor = a->actor;
+        if (actor == IGNORED) {
+            continue;
+        }
         if (actor == NO_ACTOR) {
             actor = resolve_surname(wl, a->text, named);
             if (actor == NO_ACTOR) {
