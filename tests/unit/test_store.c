@@ -5,6 +5,7 @@
 #define _GNU_SOURCE /* mkdtemp, nftw */
 #endif
 
+#include "testutil.h"
 #include "nl_err.h"
 #include "nl_record.h"
 #include "store.h"
@@ -49,40 +50,19 @@ static char errbuf[512];
 
 static void base_setup(void)
 {
-    const char *base = getenv("TMPDIR");
-    int n;
-
-    if (base == NULL || base[0] == '\0') {
-        base = "/tmp";
-    }
-    n = snprintf(basedir, sizeof(basedir), "%s/nl-test-store-XXXXXX", base);
-    if (n <= 0 || (size_t)n >= sizeof(basedir) || mkdtemp(basedir) == NULL) {
-        fprintf(stderr, "test_store: cannot make a temporary directory under %s\n", base);
-        exit(EXIT_FAILURE);
-    }
-}
-
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
+    tu_make_basedir(basedir, sizeof(basedir), "store");
 }
 
 static void base_teardown(void)
 {
-    if (basedir[0] != '\0') {
-        nftw(basedir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    }
+    tu_remove_tree(basedir);
 }
 
 static void store_setup(void)
 {
-    int n = snprintf(tmpdir, sizeof(tmpdir), "%s/test-XXXXXX", basedir);
-    ck_assert(n > 0 && (size_t)n < sizeof(tmpdir));
-    ck_assert_msg(mkdtemp(tmpdir) != NULL, "mkdtemp: %s", strerror(errno));
+    int n;
+
+    tu_make_subdir(tmpdir, sizeof(tmpdir), basedir);
     n = snprintf(corpus, sizeof(corpus), "%s/corpus", tmpdir);
     ck_assert(n > 0 && (size_t)n < sizeof(corpus));
     st = NULL;
@@ -96,7 +76,7 @@ static void store_teardown(void)
     report = NULL;
     st_close(st);
     st = NULL;
-    nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    tu_remove_tree(tmpdir);
 }
 
 #define ck_assert_errbuf_has(needle)                                                               \

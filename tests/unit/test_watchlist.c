@@ -6,6 +6,7 @@
 #define _GNU_SOURCE /* mkdtemp, nftw */
 #endif
 
+#include "testutil.h"
 #include "nl_err.h"
 #include "watchlist.h"
 
@@ -39,40 +40,17 @@ static char errbuf[512];
 
 static void base_setup(void)
 {
-    const char *base = getenv("TMPDIR");
-    int n;
-
-    if (base == NULL || base[0] == '\0') {
-        base = "/tmp";
-    }
-    n = snprintf(basedir, sizeof(basedir), "%s/nl-test-watchlist-XXXXXX", base);
-    if (n <= 0 || (size_t)n >= sizeof(basedir) || mkdtemp(basedir) == NULL) {
-        fprintf(stderr, "test_watchlist: cannot make a temporary directory under %s\n", base);
-        exit(EXIT_FAILURE);
-    }
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
+    tu_make_basedir(basedir, sizeof(basedir), "watchlist");
 }
 
 static void base_teardown(void)
 {
-    if (basedir[0] != '\0') {
-        nftw(basedir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    }
+    tu_remove_tree(basedir);
 }
 
 static void wl_setup(void)
 {
-    int n = snprintf(tmpdir, sizeof(tmpdir), "%s/test-XXXXXX", basedir);
-    ck_assert(n > 0 && (size_t)n < sizeof(tmpdir));
-    ck_assert_msg(mkdtemp(tmpdir) != NULL, "mkdtemp: %s", strerror(errno));
+    tu_make_subdir(tmpdir, sizeof(tmpdir), basedir);
     tmp_n = 0;
     wl = NULL;
     tags = NULL;
