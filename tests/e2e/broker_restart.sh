@@ -38,7 +38,7 @@ check "the outage came mid-stream (fewer than $total stored)" test "$before" -lt
 "$NL_SRC/deploy/kafka.sh" start --dir "$kdir" >/dev/null 2>>"$NL_WORK/kafka-start.log" ||
   die "cannot restart Kafka"
 
-nl_wait_for 300 nl_sink_has $total
+nl_wait_for 240 nl_sink_has $total || nl_dump_logs
 check "after the brokers return all $total documents are stored (have $(nl_sink_ids))" \
   test "$(nl_sink_ids)" -eq $total
 check "the daemons warned about the outage" grep -q 'level=warn.*\(kafka_error\|librdkafka\)' "$NL_WORK/parser.log"
