@@ -23,6 +23,7 @@
  * for at least MIN_REP_SECS, the best run is kept; exit 1 if a sanity
  * check fails (no mentions on the small list, counts that change between
  * runs), 2 on bad usage or setup failure. */
+#include "extract.h"
 #include "matcher.h"
 #include "watchlist.h"
 
@@ -112,59 +113,34 @@ struct seed {
     size_t title_off, title_len, text_off, text_len;
 };
 
-static int blank_line(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r') {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-/* As px_plain splits text/plain: the first non-blank line, trimmed, is the
- * title; the text runs from the next non-blank line to the end, trailing
- * newlines off. (No UTF-8 repair: the seeds are valid UTF-8.) */
+/* Splits a seed as the parser splits text/plain (px_plain: first non-blank
+ * line the title, the rest the text), and records where both lie in the
+ * seed's own bytes, so every copy can be tagged in place. */
 static void split_seed(struct seed *s)
 {
-    const char *b = s->data, *p = b, *end = b + s->len, *eol, *tb, *te;
+    char errbuf[256];
+    px_doc doc;
+    const char *title, *text;
 
-    if (end - p >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
-        p += 3;
+    if (px_plain(s->data, s->len, &doc, errbuf, sizeof(errbuf)) != 0) {
+        fprintf(stderr, "bench-tagger: %s\n", errbuf);
+        exit(2);
     }
-    for (;;) {
-        eol = memchr(p, '\n', (size_t)(end - p));
-        if (eol == NULL) {
-            eol = end;
-        }
-        if (!blank_line(p, (size_t)(eol - p)) || eol == end) {
-            break;
-        }
-        p = eol + 1;
+    /* the seeds are valid UTF-8, so px_plain's output is their own bytes */
+    title = memmem(s->data, s->len, doc.title, doc.title_len);
+    text = title == NULL
+               ? NULL
+               : memmem(title + doc.title_len, s->len - (size_t)(title + doc.title_len - s->data),
+                        doc.text, doc.text_len);
+    if (title == NULL || text == NULL) {
+        fprintf(stderr, "bench-tagger: a seed is not valid UTF-8\n");
+        exit(2);
     }
-    tb = p;
-    te = eol;
-    while (tb < te && (*tb == ' ' || *tb == '\t')) {
-        tb++;
-    }
-    while (te > tb && (te[-1] == ' ' || te[-1] == '\t' || te[-1] == '\r')) {
-        te--;
-    }
-    p = eol < end ? eol + 1 : end;
-    for (;;) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        if (nl == NULL || !blank_line(p, (size_t)(nl - p))) {
-            break;
-        }
-        p = nl + 1;
-    }
-    while (end > p && (end[-1] == '\n' || end[-1] == '\r')) {
-        end--;
-    }
-    s->title_off = (size_t)(tb - b);
-    s->title_len = (size_t)(te - tb);
-    s->text_off = (size_t)(p - b);
-    s->text_len = (size_t)(end - p);
+    s->title_off = (size_t)(title - s->data);
+    s->title_len = doc.title_len;
+    s->text_off = (size_t)(text - s->data);
+    s->text_len = doc.text_len;
+    px_doc_free(&doc);
 }
 
 static void read_file(const char *path, struct seed *s)
