@@ -127,6 +127,58 @@ int nl_emit(nl_emitter *em, const char *topic, json_t *rec)
     return 0;
 }
 
+int nl_emit_with(nl_emitter *em, const char *topic, json_t *rec, const char *field,
+                 const char *json, size_t len)
+{
+    struct nl_emit_out *o = emit_slot(em);
+    const char *id = nl_record_str(rec, "id");
+    size_t rlen, flen = strlen(field), total;
+    char *payload, *out;
+
+    if (o == NULL) {
+        json_decref(rec);
+        return NL_ENOMEM;
+    }
+    snprintf(o->key, sizeof(o->key), "%s", id != NULL ? id : "");
+    payload = nl_record_dump(rec, &rlen);
+    json_decref(rec);
+    if (payload == NULL || rlen < 2 || payload[rlen - 1] != '}') {
+        free(payload);
+        return NL_ENOMEM;
+    }
+    /* `{...}` -> `{...,"field":json}`; `{}` -> `{"field":json}` */
+    total = rlen - 1 + (rlen > 2) + flen + 3 + len + 1;
+    if (total > em->max_bytes) {
+        free(payload);
+        return NL_ETOOBIG;
+    }
+    out = realloc(payload, total + 1);
+    if (out == NULL) {
+        free(payload);
+        return NL_ENOMEM;
+    }
+    rlen -= 1;
+    if (rlen > 1) {
+        out[rlen++] = ',';
+    }
+    out[rlen++] = '"';
+    memcpy(out + rlen, field, flen);
+    rlen += flen;
+    out[rlen++] = '"';
+    out[rlen++] = ':';
+    memcpy(out + rlen, json, len);
+    rlen += len;
+    out[rlen++] = '}';
+    out[rlen] = '\0';
+    o->topic = topic;
+    o->topic_own = NULL;
+    o->payload = out;
+    o->len = rlen;
+    o->copy = 0;
+    em->n++;
+    return 0;
+}
+
 int nl_emit_copy(nl_emitter *em, const char *topic)
 {
     struct nl_emit_out *o;

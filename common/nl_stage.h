@@ -51,6 +51,13 @@ typedef struct nl_emitter nl_emitter;
  * passes max_record_bytes. */
 int nl_emit(nl_emitter *em, const char *topic, json_t *rec);
 
+/* nl_emit of rec with one more top-level member, field, whose value is the
+ * JSON text json (len bytes, trusted to be one valid JSON value: the caller
+ * wrote it) spliced into the serialised record without parsing it. rec must
+ * not have field already. Consumes rec; same returns as nl_emit. */
+int nl_emit_with(nl_emitter *em, const char *topic, json_t *rec, const char *field,
+                 const char *json, size_t len);
+
 /* Queues another copy of the last emitted record for topic (a fan-out
  * topic; the name is copied); stdin mode prints each record once, so copies
  * are skipped there. 0, NL_EINVAL (nothing emitted yet) or NL_ENOMEM. */

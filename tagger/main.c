@@ -1,6 +1,6 @@
 /* newsline-tagger: newsline.parsed -> newsline.tagged.
- * Adds tags.actors (with byte offsets) from the watchlist to each parsed
- * record. */
+ * Adds tags (actors with byte offsets, events, relations; see watchlist.h)
+ * to each parsed record, and sends a copy to the topic of each tag. */
 #include "extract.h"
 #include "nl_buf.h"
 #include "nl_err.h"
@@ -17,21 +17,17 @@
 struct tagger {
     const nl_config *cfg;
     watchlist *wl;
+    wl_tags *tags; /* reused for every record */
 };
 
-/* A copy of the tagged record on <prefix><id> for every actor it carries,
- * so a consumer can follow one actor with a plain subscription. */
-static int fan_out(struct tagger *t, const json_t *tags, nl_emitter *em, char *errbuf,
-                   size_t errlen)
+/* A copy of the tagged record on <prefix><id> for every actor and event it
+ * carries, so a consumer can follow one tag with a plain subscription. */
+static int fan_out(struct tagger *t, nl_emitter *em, char *errbuf, size_t errlen)
 {
-    const json_t *actors = json_object_get(tags, "actors");
     char topic[256];
-    size_t i;
-    json_t *a;
 
-    json_array_foreach(actors, i, a)
-    {
-        const char *id = json_string_value(json_object_get(a, "id"));
+    for (size_t i = 0; i < wl_tags_n_ids(t->tags); i++) {
+        const char *id = wl_tags_id(t->tags, i);
         if ((size_t)snprintf(topic, sizeof(topic), "%s%s", t->cfg->tagger_tag_topic_prefix, id) >=
                 sizeof(topic) ||
             nl_emit_copy(em, topic) != 0) {
@@ -65,48 +61,49 @@ static int tag_record(void *ctx, const nl_input *in, json_t *rec, nl_emitter *em
                       char *errbuf, size_t errlen)
 {
     struct tagger *t = ctx;
-
-    if (nl_reload) {
-        reload_watchlist(t);
-    }
     json_t *title = json_object_get(rec, "title");
     json_t *text = json_object_get(rec, "text");
-    json_t *tags;
+    wl_doc doc;
     json_t *out;
+    const char *tags;
+    size_t tags_len;
     int rc;
 
     (void)in;
+    if (nl_reload) {
+        reload_watchlist(t);
+    }
     /* jansson only hands out valid UTF-8; the check keeps that a contract */
     if (!nl_utf8_valid(json_string_value(title), json_string_length(title)) ||
         !nl_utf8_valid(json_string_value(text), json_string_length(text))) {
         *code = "invalid_utf8";
         return nl_errf(errbuf, errlen, NL_EINVAL, "title or text is not valid UTF-8 (or has NUL)");
     }
-    tags = wl_tag(t->wl, json_string_value(title), json_string_length(title),
-                  json_string_value(text), json_string_length(text));
-    if (tags == NULL) {
-        return nl_errf(errbuf, errlen, NL_ENOMEM, "out of memory");
+    doc = (wl_doc){json_string_value(title), json_string_length(title), json_string_value(text),
+                   json_string_length(text), nl_record_str(rec, "published")};
+    rc = wl_tag(t->wl, &doc, t->tags);
+    if (rc != 0) {
+        *code = rc == NL_ETOOBIG ? "too_big" : NULL;
+        return nl_errf(errbuf, errlen, rc, rc == NL_ETOOBIG ? "text over 4 GiB" : "out of memory");
     }
+    tags = wl_tags_json(t->tags, &tags_len);
     out = json_deep_copy(rec);
-    /* nl_record_set_new consumes tags whether it succeeds or not */
-    if (out == NULL || nl_record_set_new(out, "tags", tags) != 0 ||
-        nl_record_set_str(out, "schema", NL_SCHEMA_TAGGED) != 0) {
-        if (out == NULL) {
-            json_decref(tags);
-        }
+    if (out != NULL) {
+        json_object_del(out, "tags"); /* a stale one from upstream is replaced */
+    }
+    if (out == NULL || nl_record_set_str(out, "schema", NL_SCHEMA_TAGGED) != 0) {
         json_decref(out);
         return nl_errf(errbuf, errlen, NL_ENOMEM, "out of memory");
     }
-    json_incref(tags); /* kept for the fan-out: nl_emit releases out */
-    rc = nl_emit(em, t->cfg->topic_tagged, out);
+    /* the tags are JSON text already: spliced in, not parsed again */
+    rc = nl_emit_with(em, t->cfg->topic_tagged, out, "tags", tags, tags_len);
     if (rc == NL_ETOOBIG) {
         *code = "too_big";
         nl_errf(errbuf, errlen, rc, "tagged record exceeds max_record_bytes");
     }
     if (rc == 0 && t->cfg->tagger_tag_topics) {
-        rc = fan_out(t, tags, em, errbuf, errlen);
+        rc = fan_out(t, em, errbuf, errlen);
     }
-    json_decref(tags);
     return rc;
 }
 
@@ -150,7 +147,7 @@ static int tag_file(struct tagger *t, const char *path)
         goto out;
     }
     rec = nl_record_new(NL_SCHEMA_TAGGED, id);
-    tags = wl_tag(t->wl, doc.title, doc.title_len, doc.text, doc.text_len);
+    tags = wl_tag_json(t->wl, &(wl_doc){doc.title, doc.title_len, doc.text, doc.text_len, NULL});
     if (rec == NULL || tags == NULL || nl_record_set_str(rec, "source", "file") != 0 ||
         nl_record_set_str(rec, "path", base) != 0 ||
         nl_record_set_strn(rec, "title", doc.title, doc.title_len) != 0 ||
@@ -180,7 +177,7 @@ out:
 int main(int argc, char **argv)
 {
     nl_config cfg;
-    struct tagger t = {&cfg, NULL};
+    struct tagger t = {&cfg, NULL, NULL};
     char errbuf[512];
     const char *text_file = NULL;
     const nl_daemon_opt opts[] = {
@@ -203,6 +200,13 @@ int main(int argc, char **argv)
     }
     nl_info("watchlist_loaded", "path=%s version=%s", nl_log_q(cfg.tagger_watchlist),
             nl_log_q(wl_version(t.wl)));
+    t.tags = wl_tags_new();
+    if (t.tags == NULL) {
+        fprintf(stderr, "newsline-tagger: out of memory\n");
+        wl_free(t.wl);
+        nl_config_free(&cfg);
+        return NL_EXIT_FAIL;
+    }
     nl_stage st = {"tagger", NL_SCHEMA_PARSED, cfg.topic_parsed, tag_record, &t};
     if (text_file != NULL) {
         rc = tag_file(&t, text_file);
@@ -211,6 +215,7 @@ int main(int argc, char **argv)
     } else {
         rc = nl_stage_run_kafka(&cfg, &st);
     }
+    wl_tags_free(t.tags);
     wl_free(t.wl);
     nl_config_free(&cfg);
     return rc;

@@ -12,6 +12,9 @@
 struct mt_matcher {
     hs_database_t *db;
     hs_scratch_t *scratch;
+    unsigned *group; /* per pattern */
+    mt_hit *hits;
+    size_t cap;
 };
 
 /* Separators a name's space or hyphen may be written as. */
@@ -80,7 +83,11 @@ int mt_compile(const mt_pattern *patterns, size_t n, mt_matcher **out, char *err
     flags = calloc(n, sizeof(*flags));
     ids = calloc(n, sizeof(*ids));
     m = calloc(1, sizeof(*m));
-    if (exprs == NULL || flags == NULL || ids == NULL || m == NULL) {
+    if (m != NULL) {
+        m->group = calloc(n, sizeof(*m->group));
+    }
+    if (m == NULL || m->group == NULL || exprs == NULL || flags == NULL || ids == NULL ||
+        m == NULL) {
         rc = nl_errf(errbuf, errlen, NL_ENOMEM, "out of memory");
         goto out;
     }
@@ -97,6 +104,7 @@ int mt_compile(const mt_pattern *patterns, size_t n, mt_matcher **out, char *err
         flags[i] = HS_FLAG_SOM_LEFTMOST |
                    (all_caps(patterns[i].text, patterns[i].len) ? 0 : HS_FLAG_CASELESS);
         ids[i] = (unsigned)i;
+        m->group[i] = patterns[i].group;
     }
     if (hs_compile_multi((const char *const *)exprs, flags, ids, (unsigned)n, HS_MODE_BLOCK, NULL,
                          &m->db, &cerr) != HS_SUCCESS) {
@@ -131,6 +139,8 @@ void mt_free(mt_matcher *m)
     }
     hs_free_scratch(m->scratch);
     hs_free_database(m->db);
+    free(m->group);
+    free(m->hits);
     free(m);
 }
 
@@ -220,11 +230,16 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
     return 0;
 }
 
+static const unsigned *sort_groups;
+
 static int cmp_hit(const void *a, const void *b)
 {
     const mt_hit *x = a, *y = b;
     if (x->start != y->start) {
         return x->start < y->start ? -1 : 1;
+    }
+    if (sort_groups[x->pattern] != sort_groups[y->pattern]) {
+        return sort_groups[x->pattern] < sort_groups[y->pattern] ? -1 : 1;
     }
     if (x->end != y->end) {
         return x->end > y->end ? -1 : 1; /* longest first */
@@ -232,10 +247,11 @@ static int cmp_hit(const void *a, const void *b)
     return x->pattern < y->pattern ? -1 : x->pattern > y->pattern;
 }
 
-int mt_scan(mt_matcher *m, const char *text, size_t len, mt_hit **hits, size_t *n)
+int mt_scan(mt_matcher *m, const char *text, size_t len, const mt_hit **hits, size_t *n)
 {
-    struct scan sc = {(const unsigned char *)text, len, NULL, 0, 0, 0};
-    size_t kept = 0, last_end = 0;
+    struct scan sc = {(const unsigned char *)text, len, m->hits, 0, m->cap, 0};
+    size_t kept = 0, last_end[MT_MAX_GROUPS] = {0};
+    int any[MT_MAX_GROUPS] = {0};
     hs_error_t err;
 
     *hits = NULL;
@@ -244,20 +260,24 @@ int mt_scan(mt_matcher *m, const char *text, size_t len, mt_hit **hits, size_t *
         return NL_ETOOBIG;
     }
     err = hs_scan(m->db, len > 0 ? text : "", (unsigned)len, 0, m->scratch, on_match, &sc);
+    m->hits = sc.hits;
+    m->cap = sc.cap;
     if (sc.oom || (err != HS_SUCCESS && err != HS_SCAN_TERMINATED)) {
-        free(sc.hits);
         return NL_ENOMEM;
     }
     /* leftmost-longest: "UN Security Council" leaves no "UN" inside it */
     if (sc.n > 1) {
+        sort_groups = m->group;
         qsort(sc.hits, sc.n, sizeof(*sc.hits), cmp_hit);
     }
     for (size_t i = 0; i < sc.n; i++) {
-        if (kept > 0 && sc.hits[i].start < last_end) {
+        unsigned g = m->group[sc.hits[i].pattern];
+        if (any[g] && sc.hits[i].start < last_end[g]) {
             continue;
         }
         sc.hits[kept++] = sc.hits[i];
-        last_end = sc.hits[i].end;
+        last_end[g] = sc.hits[i].end;
+        any[g] = 1;
     }
     *hits = sc.hits;
     *n = kept;

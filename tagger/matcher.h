@@ -21,7 +21,9 @@ typedef struct mt_matcher mt_matcher;
 typedef struct mt_pattern {
     const char *text; /* UTF-8, not empty */
     size_t len;
+    unsigned group; /* 0 .. MT_MAX_GROUPS-1: leftmost-longest applies within a group */
 } mt_pattern;
+#define MT_MAX_GROUPS 2
 
 typedef struct mt_hit {
     size_t start, end; /* byte offsets, end exclusive */
@@ -33,8 +35,10 @@ int mt_compile(const mt_pattern *patterns, size_t n, mt_matcher **out, char *err
 void mt_free(mt_matcher *m);
 
 /* Whole-word, leftmost-longest, non-overlapping matches of every pattern in
- * text, in order of position. 0 with *hits (free it) and *n, or NL_ENOMEM /
+ * text (non-overlapping within each group), all groups in order of start,
+ * ties group 0 first. *hits is owned by the matcher, valid until the next
+ * mt_scan or mt_free. 0 with *hits and *n, or NL_ENOMEM /
  * NL_ETOOBIG (text over 4 GiB). Not thread-safe: one matcher, one thread. */
-int mt_scan(mt_matcher *m, const char *text, size_t len, mt_hit **hits, size_t *n);
+int mt_scan(mt_matcher *m, const char *text, size_t len, const mt_hit **hits, size_t *n);
 
 #endif

@@ -92,7 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t ctl = cnl != NULL ? (size_t)(cnl - clean) : 0;
         const char *text = cnl != NULL ? cnl + 1 : clean;
         size_t xl = clean_len - (size_t)(text - clean);
-        tags = wl_tag(wl, clean, ctl, text, xl);
+        tags = wl_tag_json(wl, &(wl_doc){clean, ctl, text, xl, NULL});
         if (tags == NULL) {
             abort(); /* valid input: only out of memory may fail */
         }
@@ -101,7 +101,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(clean);
     }
     /* 3: raw bytes straight in: NULL for invalid UTF-8, never a crash */
-    tags = wl_tag(wl, raw, tl, nl != NULL ? nl + 1 : raw, nl != NULL ? size - tl - 1 : size);
+    tags = wl_tag_json(
+        wl, &(wl_doc){raw, tl, nl != NULL ? nl + 1 : raw, nl != NULL ? size - tl - 1 : size, NULL});
     if (tags == NULL && nl_utf8_valid(raw, size)) {
         abort();
     }

@@ -201,7 +201,7 @@ static void assert_valid_tags(const json_t *t, const char *title, size_t title_l
 static json_t *tag2(const char *title, const char *text)
 {
     json_decref(tags);
-    tags = wl_tag(wl, title, strlen(title), text, strlen(text));
+    tags = wl_tag_json(wl, &(wl_doc){title, strlen(title), text, strlen(text), NULL});
     ck_assert_ptr_nonnull(tags);
     assert_valid_tags(tags, title, strlen(title), text, strlen(text));
     return tags;
@@ -282,11 +282,15 @@ START_TEST(test_load_ok)
 {
     load_small();
     ck_assert_str_eq(wl_version(wl), "test-1");
-    /* no mentions: an empty actor list and the version */
+    /* no mentions: empty actor, event and relation lists, and the version */
     tag2("", "");
     ck_assert_uint_eq(n_actors(tags), 0);
     ck_assert_str_eq(json_string_value(json_object_get(tags, "watchlist_version")), "test-1");
-    ck_assert_uint_eq(json_object_size(tags), 2);
+    ck_assert_uint_eq(json_array_size(json_object_get(tags, "events")), 0);
+    ck_assert_uint_eq(json_array_size(json_object_get(tags, "relations")), 0);
+    ck_assert(json_is_array(json_object_get(tags, "events")));
+    ck_assert(json_is_array(json_object_get(tags, "relations")));
+    ck_assert_uint_eq(json_object_size(tags), 4);
     tag2("Nothing here", "Nor here, nothing at all.");
     ck_assert_uint_eq(n_actors(tags), 0);
 }
@@ -409,7 +413,7 @@ START_TEST(test_load_bad_name)
 {
     static const struct bad_file cases[] = {
         {"{\"version\": \"v\", \"actors\": [" RU ", {\"id\": \"nk\", \"kind\": \"state\"}]}",
-         "actors[1] (nk).name", "missing"},
+         "actors[1] (nk).name", "non-empty name"},
         {"{\"version\": \"v\", \"actors\": [{\"id\": \"nk\", \"kind\": \"state\","
          " \"name\": \"\"}]}",
          "actors[0] (nk).name", NULL},
@@ -454,7 +458,7 @@ END_TEST
 START_TEST(test_load_bad_aliases)
 {
     static const struct bad_file cases[] = {
-        {NK_WITH("[\"DPRK\", 7]"), "actors[1] (nk).aliases[1]", "string"},
+        {NK_WITH("[\"DPRK\", 7]"), "actors[1] (nk).aliases[1]", "non-empty name"},
         {NK_WITH("[\"DPRK\", \"Pyongyang\", null]"), "actors[1] (nk).aliases[2]", NULL},
         {NK_WITH("[[\"DPRK\"]]"), "actors[1] (nk).aliases[0]", NULL},
         {NK_WITH("[\"DPRK\", \"\"]"), "actors[1] (nk).aliases[1]", "non-empty"},
@@ -773,14 +777,15 @@ START_TEST(test_offsets_lengths_not_nul_terminated)
 
     load_small();
     json_decref(tags);
-    tags = wl_tag(wl, buf, 3, buf, 9); /* title "Put", text "Putin Rus" */
+    tags = wl_tag_json(wl, &(wl_doc){buf, 3, buf, 9, NULL}); /* title "Put", text "Putin Rus" */
     ck_assert_ptr_nonnull(tags);
     assert_valid_tags(tags, buf, 3, buf, 9);
     ck_assert_uint_eq(n_actors(tags), 1);
     ck_assert_int_eq(actor_count(tags, "vladimir-putin"), 1);
     assert_mention(tags, "vladimir-putin", 0, "text", 0, "Putin");
     json_decref(tags);
-    tags = wl_tag(wl, with_nul, sizeof(with_nul) - 1, with_nul, sizeof(with_nul) - 1);
+    tags = wl_tag_json(
+        wl, &(wl_doc){with_nul, sizeof(with_nul) - 1, with_nul, sizeof(with_nul) - 1, NULL});
     ck_assert_ptr_nonnull(tags);
     assert_valid_tags(tags, with_nul, sizeof(with_nul) - 1, with_nul, sizeof(with_nul) - 1);
     ck_assert_int_eq(actor_count(tags, "vladimir-putin"), 2);
