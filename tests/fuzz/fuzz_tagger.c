@@ -4,7 +4,9 @@
  *    bounds, and every hit must lie inside the input, in order, without
  *    overlap;
  *  - wl_tag runs on the bytes made valid UTF-8 (as the parser delivers
- *    them): every mention's offsets must slice to its surface form;
+ *    them), with the first 10 bytes as the document's date: every mention's
+ *    offsets must slice to its surface form, every event's evidence to its
+ *    text, every relation's sentence must lie in its field;
  *  - wl_tag on the raw bytes returns NULL exactly when they are not valid
  *    UTF-8 (the tagger dead-letters such a record), never crashes. */
 #include "matcher.h"
@@ -32,6 +34,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         pats[i].text = names[i];
         pats[i].len = strlen(names[i]);
+        pats[i].group = 0;
     }
     if (wl_load(NL_DATADIR "/tagger/watchlist.json", &wl, errbuf, sizeof(errbuf)) != 0 ||
         mt_compile(pats, sizeof(pats) / sizeof(pats[0]), &mt, errbuf, sizeof(errbuf)) != 0) {
@@ -39,6 +42,23 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         abort();
     }
     return 0;
+}
+
+static void check_span(const json_t *sp, const char *title, size_t tl, const char *text, size_t xl,
+                       const char *str_field)
+{
+    const char *field = json_string_value(json_object_get(sp, "field"));
+    size_t s = (size_t)json_integer_value(json_object_get(sp, "start"));
+    size_t e = (size_t)json_integer_value(json_object_get(sp, "end"));
+    const char *src = field != NULL && strcmp(field, "title") == 0 ? title : text;
+    size_t len = field != NULL && strcmp(field, "title") == 0 ? tl : xl;
+    json_t *str = str_field != NULL ? json_object_get(sp, str_field) : NULL;
+
+    if (field == NULL || s >= e || e > len ||
+        (str_field != NULL &&
+         (json_string_length(str) != e - s || memcmp(json_string_value(str), src + s, e - s)))) {
+        abort();
+    }
 }
 
 static void check_tags(const json_t *tags, const char *title, size_t tl, const char *text,
@@ -51,16 +71,21 @@ static void check_tags(const json_t *tags, const char *title, size_t tl, const c
     {
         json_array_foreach(json_object_get(a, "mentions"), k, m)
         {
-            const char *field = json_string_value(json_object_get(m, "field"));
-            size_t s = (size_t)json_integer_value(json_object_get(m, "start"));
-            size_t e = (size_t)json_integer_value(json_object_get(m, "end"));
-            const char *src = strcmp(field, "title") == 0 ? title : text;
-            size_t len = strcmp(field, "title") == 0 ? tl : xl;
-            json_t *surface = json_object_get(m, "surface");
-            if (s >= e || e > len || json_string_length(surface) != e - s ||
-                memcmp(json_string_value(surface), src + s, e - s) != 0) {
-                abort();
-            }
+            check_span(m, title, tl, text, xl, "surface");
+        }
+    }
+    json_array_foreach(json_object_get(tags, "events"), i, a)
+    {
+        json_array_foreach(json_object_get(a, "evidence"), k, m)
+        {
+            check_span(m, title, tl, text, xl, "text");
+        }
+    }
+    json_array_foreach(json_object_get(tags, "relations"), i, a)
+    {
+        json_array_foreach(json_object_get(a, "sentences"), k, m)
+        {
+            check_span(m, title, tl, text, xl, NULL);
         }
     }
 }
@@ -70,7 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *raw = (const char *)data;
     const char *nl = memchr(raw, '\n', size);
     size_t tl = nl != NULL ? (size_t)(nl - raw) : 0;
-    mt_hit *hits;
+    const mt_hit *hits;
     size_t n, clean_len;
     char *clean;
     json_t *tags;
@@ -83,7 +108,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
             }
         }
-        free(hits);
     }
     /* 2: the tagger on valid UTF-8, split into title and text */
     clean = nl_utf8_sanitize(raw, size, size * 3 + 4, &clean_len);
@@ -92,7 +116,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t ctl = cnl != NULL ? (size_t)(cnl - clean) : 0;
         const char *text = cnl != NULL ? cnl + 1 : clean;
         size_t xl = clean_len - (size_t)(text - clean);
-        tags = wl_tag_json(wl, &(wl_doc){clean, ctl, text, xl, NULL});
+        tags = wl_tag_json(wl, &(wl_doc){clean, ctl, text, xl, size >= 10 ? raw : NULL});
         if (tags == NULL) {
             abort(); /* valid input: only out of memory may fail */
         }

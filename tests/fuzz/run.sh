@@ -19,7 +19,7 @@ pc=($(pkg-config --cflags --libs rdkafka jansson libhs))
 status=0
 for t in "${targets[@]}"; do
   case $t in
-    tagger) sources=("$src/tests/fuzz/fuzz_tagger.c" "$src"/tagger/watchlist.c "$src"/tagger/matcher.c
+    tagger) sources=("$src/tests/fuzz/fuzz_tagger.c" "$src"/tagger/watchlist.c "$src"/tagger/tag.c "$src"/tagger/matcher.c
                      "$src"/common/*.c) ;;
     *) echo "fuzz: unknown target $t" >&2; exit 2 ;;
   esac

@@ -121,6 +121,70 @@ static void load_small(void)
     ck_assert_ptr_nonnull(wl);
 }
 
+/* Asserts that span {field, start, end[, text]} lies in its field and, if
+ * it has a text, that the text is exactly the bytes it spans. */
+static void assert_valid_span(const json_t *sp, const char *title, size_t title_len,
+                              const char *text, size_t text_len)
+{
+    const char *field = json_string_value(json_object_get(sp, "field"));
+    json_int_t start = json_integer_value(json_object_get(sp, "start"));
+    json_int_t end = json_integer_value(json_object_get(sp, "end"));
+    const json_t *str = json_object_get(sp, "text");
+    int is_title;
+
+    ck_assert_ptr_nonnull(field);
+    ck_assert(strcmp(field, "title") == 0 || strcmp(field, "text") == 0);
+    is_title = strcmp(field, "title") == 0;
+    ck_assert_int_ge(start, 0);
+    ck_assert_int_gt(end, start);
+    ck_assert_int_le(end, (json_int_t)(is_title ? title_len : text_len));
+    if (str != NULL) {
+        ck_assert_uint_eq(json_string_length(str), (size_t)(end - start));
+        ck_assert(memcmp(json_string_value(str), (is_title ? title : text) + start,
+                         (size_t)(end - start)) == 0);
+    }
+}
+
+/* Events and relations: every span valid, counts agree with the lists,
+ * evidence sentences in document order. */
+static void assert_valid_events(const json_t *t, const char *title, size_t title_len,
+                                const char *text, size_t text_len)
+{
+    json_t *e, *sp;
+    size_t i, k;
+
+    ck_assert(json_is_array(json_object_get(t, "events")));
+    ck_assert(json_is_array(json_object_get(t, "relations")));
+    json_array_foreach(json_object_get(t, "events"), i, e)
+    {
+        json_t *ev = json_object_get(e, "evidence");
+        ck_assert_ptr_nonnull(json_string_value(json_object_get(e, "id")));
+        ck_assert_ptr_nonnull(json_string_value(json_object_get(e, "label")));
+        ck_assert_int_eq(json_integer_value(json_object_get(e, "count")),
+                         (json_int_t)json_array_size(ev));
+        ck_assert_uint_gt(json_array_size(ev), 0);
+        json_array_foreach(ev, k, sp)
+        {
+            ck_assert_ptr_nonnull(json_object_get(sp, "text"));
+            assert_valid_span(sp, title, title_len, text, text_len);
+        }
+    }
+    json_array_foreach(json_object_get(t, "relations"), i, e)
+    {
+        json_t *pair = json_object_get(e, "actors");
+        json_t *sents = json_object_get(e, "sentences");
+        ck_assert_uint_eq(json_array_size(pair), 2);
+        ck_assert_str_ne(json_string_value(json_array_get(pair, 0)),
+                         json_string_value(json_array_get(pair, 1)));
+        ck_assert_int_eq(json_integer_value(json_object_get(e, "count")),
+                         (json_int_t)json_array_size(sents));
+        json_array_foreach(sents, k, sp)
+        {
+            assert_valid_span(sp, title, title_len, text, text_len);
+        }
+    }
+}
+
 /* Checks the invariants every result must hold: each mention's field,
  * offsets and surface agree with the input, mentions are in document order
  * (title first), count is the number of mentions unless the list is marked
@@ -198,13 +262,19 @@ static void assert_valid_tags(const json_t *t, const char *title, size_t title_l
 
 /* Tags title and text (plain C strings), checks the result's invariants
  * and keeps it in `tags` (freed at teardown). */
-static json_t *tag2(const char *title, const char *text)
+static json_t *tag_dated(const char *title, const char *text, const char *date)
 {
     json_decref(tags);
-    tags = wl_tag_json(wl, &(wl_doc){title, strlen(title), text, strlen(text), NULL});
+    tags = wl_tag_json(wl, &(wl_doc){title, strlen(title), text, strlen(text), date});
     ck_assert_ptr_nonnull(tags);
     assert_valid_tags(tags, title, strlen(title), text, strlen(text));
+    assert_valid_events(tags, title, strlen(title), text, strlen(text));
     return tags;
+}
+
+static json_t *tag2(const char *title, const char *text)
+{
+    return tag_dated(title, text, NULL);
 }
 
 static json_t *tag(const char *text)
@@ -1053,6 +1123,406 @@ START_TEST(test_surname_only_for_persons)
 }
 END_TEST
 
+/* ---- events, relations, roles -------------------------------------------------- */
+
+static const char events_watchlist[] =
+    "{\"version\": \"ev-1\", \"actors\": [\n"
+    " {\"id\": \"russia\", \"kind\": \"state\", \"name\": \"Russia\", \"wikidata\": \"Q159\",\n"
+    "  \"aliases\": [\"Russian\", \"Moscow\"]},\n"
+    " {\"id\": \"ukraine\", \"kind\": \"state\", \"name\": \"Ukraine\", \"aliases\": [\"Kyiv\"]},\n"
+    " {\"id\": \"north-korea\", \"kind\": \"state\", \"name\": \"North Korea\",\n"
+    "  \"aliases\": [\"Pyongyang\"]},\n"
+    " {\"id\": \"kim-jong-il\", \"kind\": \"person\", \"name\": \"Kim Jong Il\"},\n"
+    " {\"id\": \"vladimir-putin\", \"kind\": \"person\", \"name\": \"Vladimir Putin\",\n"
+    "  \"aliases\": [\"Putin\"], \"roles\": [\n"
+    "   {\"alias\": \"Russian President\", \"from\": \"2012-05-07\"},\n"
+    "   {\"alias\": \"Russian Prime Minister\", \"from\": \"2008-05-08\", \"to\": "
+    "\"2012-05-07\"}]},\n"
+    " {\"id\": \"dmitry-medvedev\", \"kind\": \"person\", \"name\": \"Dmitry Medvedev\",\n"
+    "  \"roles\": [{\"alias\": \"Russian President\", \"from\": \"2008-05-07\",\n"
+    "              \"to\": \"2012-05-07\"},\n"
+    "             {\"alias\": \"Russian Prime Minister\", \"from\": \"2019-01-01\",\n"
+    "              \"to\": \"2021-01-01\"}]},\n"
+    " {\"id\": \"mikhail-mishustin\", \"kind\": \"person\", \"name\": \"Mikhail Mishustin\",\n"
+    "  \"roles\": [{\"alias\": \"Russian Prime Minister\", \"from\": \"2020-01-16\"}]}],\n"
+    " \"events\": [\n"
+    " {\"id\": \"invasion\", \"label\": \"Invasion of Ukraine\", \"date\": \"2022-02-24\",\n"
+    "  \"triggers\": [\"invade\", \"invasion\", \"war in Ukraine\"],\n"
+    "  \"actors\": [\"russia\", \"ukraine\"], \"scope\": \"sentence\"},\n"
+    " {\"id\": \"treaty-2024\", \"label\": \"Treaty\", \"date\": \"2024-06-19\",\n"
+    "  \"triggers\": [\"treaty\", \"sign\"], \"actors\": [\"russia\", \"north-korea\"],\n"
+    "  \"scope\": \"paragraph\"},\n"
+    " {\"id\": \"summit-2000\", \"label\": \"Summit\", \"from\": \"2000-07-19\",\n"
+    "  \"to\": \"2000-07-20\", \"triggers\": [\"summit\"],\n"
+    "  \"actors\": [\"vladimir-putin\", \"kim-jong-il\", \"north-korea\"],\n"
+    "  \"requires\": [\"kim-jong-il\"], \"scope\": \"sentence\"},\n"
+    " {\"id\": \"sanctions\", \"label\": \"Sanctions\", \"from\": \"2006-10-14\",\n"
+    "  \"triggers\": [\"sanction\"], \"actors\": [\"north-korea\"], \"scope\": \"sentence\"}]}\n";
+
+static void load_events(void)
+{
+    const char *path = write_file("events.json", events_watchlist);
+    ck_assert_msg(wl_load(path, &wl, errbuf, sizeof(errbuf)) == 0, "%s", errbuf);
+}
+
+static json_t *find_event(const json_t *t, const char *id)
+{
+    json_t *e;
+    size_t i;
+    json_array_foreach(json_object_get(t, "events"), i, e)
+    {
+        if (strcmp(json_string_value(json_object_get(e, "id")), id) == 0) {
+            return e;
+        }
+    }
+    return NULL;
+}
+
+static json_int_t event_count(const json_t *t, const char *id)
+{
+    json_t *e = find_event(t, id);
+    return e != NULL ? json_integer_value(json_object_get(e, "count")) : 0;
+}
+
+/* Asserts evidence k of event id is the sentence of text starting at sentence. */
+static void assert_evidence(const json_t *t, const char *text, const char *id, size_t k,
+                            const char *sentence)
+{
+    json_t *e = find_event(t, id);
+    json_t *ev;
+    const char *at = strstr(text, sentence);
+
+    ck_assert_msg(e != NULL, "no event %s", id);
+    ck_assert_ptr_nonnull(at);
+    ev = json_array_get(json_object_get(e, "evidence"), k);
+    ck_assert_msg(ev != NULL, "event %s has no evidence %zu", id, k);
+    ck_assert_str_eq(json_string_value(json_object_get(ev, "text")), sentence);
+    ck_assert_int_eq(json_integer_value(json_object_get(ev, "start")), at - text);
+}
+
+START_TEST(test_event_trigger_inflections)
+{
+    static const char *const fire[] = {
+        "Russia invaded Ukraine.",          "Russia invades Ukraine.",
+        "Russia is invading Ukraine.",      "Russia will invade Ukraine.",
+        "The Russian invasion of Ukraine.", "Russia INVADED Ukraine.",
+    };
+    load_events();
+    for (size_t i = 0; i < sizeof(fire) / sizeof(fire[0]); i++) {
+        json_t *t = tag(fire[i]);
+        ck_assert_msg(event_count(t, "invasion") == 1, "\"%s\"", fire[i]);
+        assert_evidence(t, fire[i], "invasion", 0, fire[i]);
+    }
+    /* not an inflection, not a whole word */
+    ck_assert_int_eq(event_count(tag("Russia is an invader of Ukraine."), "invasion"), 0);
+    ck_assert_int_eq(event_count(tag("Russia reinvaded Ukraine."), "invasion"), 0);
+    /* -y -> -ies, -ied; consonant doubling is tried too */
+    ck_assert_int_eq(event_count(tag("Moscow and Pyongyang's treaties."), "treaty-2024"), 1);
+    ck_assert_int_eq(event_count(tag("Moscow and Pyongyang signed."), "treaty-2024"), 1);
+    ck_assert_int_eq(event_count(tag("North Korea is sanctioned."), "sanctions"), 1);
+}
+END_TEST
+
+START_TEST(test_event_trigger_does_not_hide_names)
+{
+    const char *text = "The war in Ukraine was started by Russia.";
+    json_t *t;
+    load_events();
+    t = tag(text);
+    ck_assert_int_eq(event_count(t, "invasion"), 1);
+    assert_mention(t, "ukraine", 0, "text", 11, "Ukraine");
+    assert_mention(t, "russia", 0, "text", 34, "Russia");
+}
+END_TEST
+
+START_TEST(test_event_scope)
+{
+    const char *para = "Moscow spoke first. Later Pyongyang signed a treaty. Then lunch.";
+    json_t *t;
+    load_events();
+    /* sentence scope: trigger and both actors in one sentence */
+    ck_assert_int_eq(event_count(tag("Russia invaded. Ukraine resisted."), "invasion"), 0);
+    ck_assert_int_eq(event_count(tag("Russia invaded Kyiv. Ukraine resisted."), "invasion"), 1);
+    /* paragraph scope: anywhere in the line; the evidence is the trigger's
+     * sentence, once however many triggers it holds */
+    t = tag(para);
+    ck_assert_int_eq(event_count(t, "treaty-2024"), 1);
+    assert_evidence(t, para, "treaty-2024", 0, "Later Pyongyang signed a treaty.");
+    /* a new line is a new paragraph */
+    ck_assert_int_eq(
+        event_count(tag("Moscow spoke first.\nPyongyang signed a treaty."), "treaty-2024"), 0);
+    /* two sentences with triggers: two pieces of evidence, in order */
+    t = tag("Russia invaded Ukraine. Then the Russian invasion of Ukraine went on.");
+    ck_assert_int_eq(event_count(t, "invasion"), 2);
+    /* the title is a sentence of its own */
+    t = tag2("Russia invades Ukraine", "Nothing else.");
+    ck_assert_int_eq(event_count(t, "invasion"), 1);
+    ck_assert_str_eq(
+        json_string_value(json_object_get(
+            json_array_get(json_object_get(find_event(t, "invasion"), "evidence"), 0), "field")),
+        "title");
+}
+END_TEST
+
+START_TEST(test_event_self_dated_sentence)
+{
+    load_events();
+    /* the 1961 treaty is not the 2024 one */
+    ck_assert_int_eq(
+        event_count(tag("In 1961 Moscow and Pyongyang signed a treaty."), "treaty-2024"), 0);
+    ck_assert_int_eq(
+        event_count(tag("In June 2024 Moscow and Pyongyang signed a treaty."), "treaty-2024"), 1);
+    /* one year in range is enough; a decade covers its years */
+    ck_assert_int_eq(
+        event_count(tag("The 1961 and 2024 treaties of Moscow and Pyongyang."), "treaty-2024"), 1);
+    ck_assert_int_eq(
+        event_count(tag("In the 2020s Moscow and Pyongyang signed a treaty."), "treaty-2024"), 1);
+    /* numbers that are not years do not date a sentence */
+    ck_assert_int_eq(
+        event_count(tag("Moscow and Pyongyang signed a treaty on 6,700 items."), "treaty-2024"), 1);
+    ck_assert_int_eq(
+        event_count(tag("Moscow and Pyongyang signed a treaty on 12345 items."), "treaty-2024"), 1);
+    /* an open-ended event covers every year from its start */
+    ck_assert_int_eq(event_count(tag("In 2017 North Korea was sanctioned."), "sanctions"), 1);
+    ck_assert_int_eq(event_count(tag("In 1990 North Korea was sanctioned."), "sanctions"), 0);
+}
+END_TEST
+
+START_TEST(test_event_required_actor)
+{
+    load_events();
+    /* two of the summit's actors, but not the one it requires */
+    ck_assert_int_eq(event_count(tag("Putin held a summit in Pyongyang."), "summit-2000"), 0);
+    ck_assert_int_eq(event_count(tag("Putin and Kim Jong Il held a summit."), "summit-2000"), 1);
+}
+END_TEST
+
+START_TEST(test_relations)
+{
+    const char *text = "Russia and Ukraine talked. Moscow, Kyiv and Pyongyang met; Russia again. "
+                       "Nothing here.";
+    json_t *t, *rels, *r;
+    load_events();
+    t = tag(text);
+    rels = json_object_get(t, "relations");
+    ck_assert_uint_eq(json_array_size(rels), 3);
+    /* pairs in order of first co-occurrence, each actor pair once, the
+     * actor mentioned first first; a sentence counts once per pair */
+    r = json_array_get(rels, 0);
+    ck_assert_str_eq(json_string_value(json_array_get(json_object_get(r, "actors"), 0)), "russia");
+    ck_assert_str_eq(json_string_value(json_array_get(json_object_get(r, "actors"), 1)), "ukraine");
+    ck_assert_int_eq(json_integer_value(json_object_get(r, "count")), 2);
+    ck_assert_int_eq(json_integer_value(json_object_get(
+                         json_array_get(json_object_get(r, "sentences"), 1), "start")),
+                     strstr(text, "Moscow") - text);
+    ck_assert_int_eq(json_integer_value(json_object_get(
+                         json_array_get(json_object_get(r, "sentences"), 1), "end")),
+                     strstr(text, " Nothing") - text);
+    r = json_array_get(rels, 1);
+    ck_assert_str_eq(json_string_value(json_array_get(json_object_get(r, "actors"), 1)),
+                     "north-korea");
+    ck_assert_int_eq(json_integer_value(json_object_get(r, "count")), 1);
+    /* one actor alone, however often: no relation */
+    t = tag("Russia, Moscow and the Russian people.");
+    ck_assert_uint_eq(json_array_size(json_object_get(t, "relations")), 0);
+    /* abbreviations and initials do not end a sentence */
+    t = tag("Russia met Dr. Smith and the U.S. envoy in Ukraine.");
+    ck_assert_uint_eq(json_array_size(json_object_get(t, "relations")), 1);
+}
+END_TEST
+
+START_TEST(test_role_aliases)
+{
+    const char *text = "The Russian President spoke.";
+    json_t *t;
+    load_events();
+    /* in office on the document's date: a mention of the person (and the
+     * demonym inside it still names the state) */
+    t = tag_dated("", text, "2024-06-01");
+    ck_assert_int_eq(actor_count(t, "vladimir-putin"), 1);
+    assert_mention(t, "vladimir-putin", 0, "text", 4, "Russian President");
+    ck_assert(json_is_true(json_object_get(
+        json_array_get(json_object_get(find_actor(t, "vladimir-putin"), "mentions"), 0), "role")));
+    ck_assert_int_eq(actor_count(t, "russia"), 1);
+    /* another date, another holder; the end date is exclusive */
+    t = tag_dated("", text, "2010-01-01T12:00:00Z");
+    ck_assert_int_eq(actor_count(t, "dmitry-medvedev"), 1);
+    ck_assert_int_eq(actor_count(t, "vladimir-putin"), 0);
+    t = tag_dated("", text, "2012-05-07");
+    ck_assert_int_eq(actor_count(t, "vladimir-putin"), 1);
+    ck_assert_int_eq(actor_count(t, "dmitry-medvedev"), 0);
+    /* no date, a bad date, or before anyone held it: nobody */
+    ck_assert_int_eq(actor_count(tag_dated("", text, NULL), "vladimir-putin"), 0);
+    ck_assert_int_eq(actor_count(tag_dated("", text, "yesterday"), "vladimir-putin"), 0);
+    ck_assert_int_eq(actor_count(tag_dated("", text, "2024-02-30"), "vladimir-putin"), 0);
+    ck_assert_uint_eq(n_actors(tag_dated("", "The Russian Prime Minister.", "2001-01-01")), 1);
+    /* two holders on one date: ambiguous, nobody */
+    t = tag_dated("", "The Russian Prime Minister.", "2020-06-01");
+    ck_assert_int_eq(actor_count(t, "mikhail-mishustin") + actor_count(t, "dmitry-medvedev"), 0);
+    t = tag_dated("", "The Russian Prime Minister.", "2021-06-01");
+    ck_assert_int_eq(actor_count(t, "mikhail-mishustin"), 1);
+    /* a title before the name is not a second mention */
+    t = tag_dated("", "Russian President Vladimir Putin spoke.", "2024-06-01");
+    ck_assert_int_eq(actor_count(t, "vladimir-putin"), 1);
+    assert_mention(t, "vladimir-putin", 0, "text", 18, "Vladimir Putin");
+    t = tag_dated("", "Russian President Putin spoke.", "2024-06-01");
+    ck_assert_int_eq(actor_count(t, "vladimir-putin"), 1);
+}
+END_TEST
+
+START_TEST(test_output_ids_and_reuse)
+{
+    const char *kims = "{\"version\": \"k\", \"actors\": [\n"
+                       " {\"id\": \"kim-jong-un\", \"kind\": \"person\", \"name\": \"Kim Jong Un\","
+                       " \"surname\": \"Kim\"},\n"
+                       " {\"id\": \"kim-il-sung\", \"kind\": \"person\", \"name\": \"Kim Il Sung\","
+                       " \"surname\": \"Kim\"}]}\n";
+    const char *doc1 = "Russia invaded Ukraine.";
+    watchlist *kwl;
+    wl_tags *t = wl_tags_new();
+    const char *json;
+    size_t len;
+    json_t *parsed;
+
+    ck_assert_ptr_nonnull(t);
+    load_events();
+    /* nothing before the first wl_tag */
+    ck_assert_ptr_null(wl_tags_json(t, &len));
+    ck_assert_uint_eq(wl_tags_n_ids(t), 0);
+    ck_assert_int_eq(wl_tag(wl, &(wl_doc){"", 0, doc1, strlen(doc1), NULL}, t), 0);
+    ck_assert_uint_eq(wl_tags_n_ids(t), 3);
+    ck_assert_str_eq(wl_tags_id(t, 0), "russia");
+    ck_assert_str_eq(wl_tags_id(t, 1), "ukraine");
+    ck_assert_str_eq(wl_tags_id(t, 2), "invasion");
+    ck_assert_ptr_null(wl_tags_id(t, 3));
+    ck_assert_uint_eq(wl_tags_n_mentions(t), 2);
+    json = wl_tags_json(t, &len);
+    ck_assert_uint_eq(strlen(json), len);
+    parsed = json_loadb(json, len, 0, NULL);
+    ck_assert_ptr_nonnull(parsed);
+    ck_assert_str_eq(json_string_value(json_object_get(find_actor(parsed, "russia"), "wikidata")),
+                     "Q159");
+    json_decref(parsed);
+
+    /* the same wl_tags with another watchlist: nothing of the last
+     * document (a named Kim) carries over */
+    ck_assert_int_eq(wl_load(write_file("kims.json", kims), &kwl, errbuf, sizeof(errbuf)), 0);
+    ck_assert_int_eq(wl_tag(kwl, &(wl_doc){"", 0, "Kim Jong Un.", 12, NULL}, t), 0);
+    ck_assert_uint_eq(wl_tags_n_mentions(t), 1);
+    ck_assert_int_eq(wl_tag(kwl, &(wl_doc){"", 0, "Kim said.", 9, NULL}, t), 0);
+    ck_assert_uint_eq(wl_tags_n_mentions(t), 0);
+    ck_assert_uint_eq(wl_tags_n_ids(t), 0);
+    /* and back, with the bigger one */
+    ck_assert_int_eq(wl_tag(wl, &(wl_doc){"", 0, doc1, strlen(doc1), NULL}, t), 0);
+    ck_assert_uint_eq(wl_tags_n_ids(t), 3);
+    wl_free(kwl);
+    wl_tags_free(t);
+}
+END_TEST
+
+START_TEST(test_output_escapes)
+{
+    /* quotes, backslashes and control characters in evidence come back
+     * exactly (the JSON is written by hand, not by jansson) */
+    const char *text = "Russia \"invaded\"\t\\ Ukraine\x01 today.";
+    json_t *t;
+    load_events();
+    t = tag(text);
+    assert_evidence(t, text, "invasion", 0, text);
+}
+END_TEST
+
+#define EV_WL(events)                                                                              \
+    "{\"version\": \"v\", \"actors\": [" RU ", {\"id\": \"nk\", \"kind\": \"state\","              \
+    " \"name\": \"North Korea\"}], \"events\": [" events "]}"
+#define EV(extra)                                                                                  \
+    "{\"id\": \"e1\", \"label\": \"E\", \"scope\": \"sentence\", \"triggers\": [\"treaty\"],"      \
+    " \"actors\": [\"russia\", \"nk\"]" extra "}"
+
+START_TEST(test_load_bad_events)
+{
+    static const struct bad_file cases[] = {
+        {EV_WL(EV("")), "events[0] (e1)", "\"date\""},
+        {EV_WL(EV(", \"date\": \"2024-13-01\"")), "events[0] (e1).date", "YYYY-MM-DD"},
+        {EV_WL(EV(", \"date\": \"2024-06-19\", \"from\": \"2024-06-19\"")), "events[0] (e1)", NULL},
+        {EV_WL(EV(", \"from\": \"2024-06-19\", \"to\": \"2024-06-18\"")), "events[0] (e1).to",
+         "before"},
+        {EV_WL(EV(", \"from\": \"2024-06-19\", \"to\": \"soon\"")), "events[0] (e1).to", NULL},
+        {EV_WL(EV(", \"date\": \"2024-06-19\", \"place\": \"mars\"")), "events[0] (e1).place",
+         NULL},
+        {EV_WL(EV(", \"date\": \"2024-06-19\", \"min_actors\": 3")), "events[0] (e1).min_actors",
+         "1 to 2"},
+        {EV_WL(EV(", \"date\": \"2024-06-19\", \"requires\": [\"ukraine\"]")),
+         "events[0] (e1).requires[0]", NULL},
+        {EV_WL(EV(", \"date\": \"2024-06-19\", \"actor\": [\"russia\"]")), "events[0] (e1).actor",
+         "unknown field"},
+        {EV_WL("{\"id\": \"e1\", \"label\": \"E\", \"scope\": \"sentence\", \"date\": "
+               "\"2024-06-19\", \"triggers\": [\"treaty\"], \"actors\": [\"russia\", \"ukr\"]}"),
+         "events[0] (e1).actors[1]", "\"ukr\" is not an actor id"},
+        {EV_WL("{\"id\": \"e1\", \"label\": \"E\", \"scope\": \"clause\", \"date\": "
+               "\"2024-06-19\", \"triggers\": [\"treaty\"], \"actors\": [\"russia\"]}"),
+         "events[0] (e1).scope", NULL},
+        {EV_WL("{\"id\": \"e1\", \"label\": \"E\", \"scope\": \"sentence\", \"date\": "
+               "\"2024-06-19\", \"triggers\": [], \"actors\": [\"russia\"]}"),
+         "events[0] (e1).triggers", NULL},
+        {EV_WL("{\"id\": \"e1\", \"label\": \"E\", \"scope\": \"sentence\", \"date\": "
+               "\"2024-06-19\", \"triggers\": [\" treaty\"], \"actors\": [\"russia\"]}"),
+         "events[0] (e1).triggers[0]", NULL},
+        {EV_WL("{\"id\": \"russia\", \"label\": \"E\", \"scope\": \"sentence\", \"date\": "
+               "\"2024-06-19\", \"triggers\": [\"treaty\"], \"actors\": [\"russia\"]}"),
+         "events[0].id", "also an actor id"},
+        {EV_WL(EV(", \"date\": \"2024-06-19\"") ", " EV(", \"date\": \"2024-06-19\"")),
+         "events[1].id", "already used"},
+        {"{\"version\": \"v\", \"actors\": [" RU "], \"events\": {}}", "events", "array"},
+        {"{\"version\": \"v\", \"actors\": [" RU "], \"actor\": []}", "actor", "unknown field"},
+    };
+    assert_rejected(cases, sizeof(cases) / sizeof(cases[0]));
+}
+END_TEST
+
+#define RU_WITH(extra)                                                                             \
+    "{\"version\": \"v\", \"actors\": [{\"id\": \"russia\", \"kind\": \"state\", \"name\":"        \
+    " \"Russia\"" extra "}, {\"id\": \"putin\", \"kind\": \"person\", \"name\": \"Putin\"}]}"
+
+START_TEST(test_load_bad_actor_fields)
+{
+    static const struct bad_file cases[] = {
+        {RU_WITH(", \"wikidata\": \"159\""), "actors[0] (russia).wikidata", "Q159"},
+        {RU_WITH(", \"wikidata\": \"Q0159\""), "actors[0] (russia).wikidata", NULL},
+        {RU_WITH(", \"wikidata\": 159"), "actors[0] (russia).wikidata", NULL},
+        {RU_WITH(", \"alises\": [\"Moscow\"]"), "actors[0] (russia).alises", "unknown field"},
+        {RU_WITH(", \"roles\": [{\"alias\": \"Kremlin\", \"from\": \"2024\"}]"),
+         "actors[0] (russia).roles[0].from", NULL},
+        {RU_WITH(", \"roles\": [{\"alias\": \"Kremlin\", \"from\": \"2024-01-01\", \"to\": "
+                 "\"2023-01-01\"}]"),
+         "actors[0] (russia).roles[0].to", "after"},
+        {RU_WITH(", \"roles\": [{\"from\": \"2024-01-01\"}]"), "actors[0] (russia).roles[0].alias",
+         NULL},
+        {RU_WITH(", \"roles\": [{\"alias\": \"Kremlin\", \"until\": \"2024-01-01\"}]"),
+         "actors[0] (russia).roles[0].until", "unknown field"},
+        /* one name, two owners */
+        {RU_WITH(", \"aliases\": [\"Putin\"]"), "actors[1] (putin).name",
+         "already a name of russia"},
+        {RU_WITH(", \"aliases\": [\"PUTIN\", \"putin\"]"), "actors[1] (putin).name", NULL},
+        {"{\"version\": \"v\", \"actors\": [" RU "], \"ignore\": [\"russia\"]}", "ignore[0]",
+         "name of russia"},
+    };
+    assert_rejected(cases, sizeof(cases) / sizeof(cases[0]));
+}
+END_TEST
+
+START_TEST(test_load_same_name_twice_for_one_actor)
+{
+    /* spellings that match the same text are one pattern, not an error */
+    const char *path = write_file(
+        "twice.json", "{\"version\": \"v\", \"actors\": [{\"id\": \"nk\", \"kind\": \"state\","
+                      " \"name\": \"North Korea\", \"aliases\": [\"North-Korea\", \"north korea\","
+                      " \"People's Korea\", \"People\u2019s Korea\"]}]}");
+    ck_assert_msg(wl_load(path, &wl, errbuf, sizeof(errbuf)) == 0, "%s", errbuf);
+    ck_assert_int_eq(actor_count(tag("North Korea, North-Korea, People\u2019s Korea"), "nk"), 3);
+}
+END_TEST
+
 static Suite *watchlist_suite(void)
 {
     Suite *s = suite_create("watchlist");
@@ -1099,6 +1569,23 @@ static Suite *watchlist_suite(void)
     tcase_add_test(tc, test_apostrophe_variants);
     tcase_add_test(tc, test_surname_after_full_name);
     tcase_add_test(tc, test_surname_only_for_persons);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("events");
+    tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
+    tcase_add_checked_fixture(tc, wl_setup, wl_teardown);
+    tcase_add_test(tc, test_event_trigger_inflections);
+    tcase_add_test(tc, test_event_trigger_does_not_hide_names);
+    tcase_add_test(tc, test_event_scope);
+    tcase_add_test(tc, test_event_self_dated_sentence);
+    tcase_add_test(tc, test_event_required_actor);
+    tcase_add_test(tc, test_relations);
+    tcase_add_test(tc, test_role_aliases);
+    tcase_add_test(tc, test_output_ids_and_reuse);
+    tcase_add_test(tc, test_output_escapes);
+    tcase_add_test(tc, test_load_bad_events);
+    tcase_add_test(tc, test_load_bad_actor_fields);
+    tcase_add_test(tc, test_load_same_name_twice_for_one_actor);
     suite_add_tcase(s, tc);
     return s;
 }
