@@ -52,15 +52,20 @@ for a in s["record"]["tags"]["actors"]:
     assert a["mentions_truncated"] is True and len(a["mentions"]) == 1000, a["id"]
 PY
 
-# Per-tag topics: every document that carries an actor is on its topic.
-for actor in kim-jong-un cambodia; do
+# Per-tag topics: every document that carries an actor or event is on its
+# topic (the event's seeds: 000, 002, 003 and 004 discuss the invasion).
+for actor in kim-jong-un cambodia russia-invasion-of-ukraine; do
   want=$(python3 - "$NL_WORK/corpus" "$actor" "$NL_SRC/tests/fixtures/seed_actors.json" <<'PY'
 import glob, json, sys
 d, actor, fixture = sys.argv[1], sys.argv[2], json.load(open(sys.argv[3]))
+def tag_ids(tags):
+    return {a["id"] for a in tags["actors"]} | {e["id"] for e in tags["events"]}
 ids = sorted(json.load(open(p))["id"] for p in glob.glob(d + "/*.json")
-             if actor in {a["id"] for a in json.load(open(p))["record"]["tags"]["actors"]})
+             if actor in tag_ids(json.load(open(p))["record"]["tags"]))
 expected = sorted(k[4:] for k, v in fixture.items() if not k.startswith("_") and actor in v["expect"])
-assert set(expected) <= set(ids), (expected, ids)
+if actor == "russia-invasion-of-ukraine":
+    expected = sorted(k[4:] for k in fixture if k[:3] in ("000", "002", "003", "004"))
+assert expected and set(expected) <= set(ids), (expected, ids)
 print(" ".join(ids))
 PY
 ) || not_ok "stored documents carry $actor as the fixture expects"
