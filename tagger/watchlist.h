@@ -17,9 +17,9 @@
  *
  * Ownership: wl_load returns a watchlist the caller frees with wl_free.
  * A wl_tags holds one result and the scratch space behind it; it is reused
- * across documents (and watchlists) and freed with wl_tags_free. One
- * watchlist may be shared by threads that each own a wl_tags; a wl_tags is
- * for one thread. */
+ * across documents (and watchlists) and freed with wl_tags_free. Not
+ * thread-safe: the matcher inside a watchlist keeps its scan state, so a
+ * watchlist and a wl_tags belong to one thread. */
 #ifndef WL_WATCHLIST_H
 #define WL_WATCHLIST_H
 
