@@ -7,24 +7,25 @@
  * generated actors up to --aliases names ("large", a temp JSON file loaded
  * with wl_load). For each watchlist, timed over the same pieces:
  *
- *   bare      one Hyperscan database of the same names as plain literals
- *             (caseless unless all capitals, no SOM, no spelling variants),
- *             a callback that only counts: the peer of the targets;
- *   variants  the matcher's own expressions (spelling variants), no SOM,
- *             counting callback                       (diagnostic);
- *   +SOM      the same with HS_FLAG_SOM_LEFTMOST, as the matcher compiles
- *             them                                    (diagnostic);
- *   matcher   mt_scan: + whole-word checks, hit array, leftmost-longest;
- *   tagger    wl_tag: + alias to actor, surnames, the tags JSON (all rules).
+ *   bare       one Hyperscan database of the same names as plain literals
+ *              (caseless unless all capitals, no SOM, no spelling variants),
+ *              a callback that only counts: the peer of the targets;
+ *   normalise  the matcher's first stage alone: the text into its
+ *              normalised copy and shrink points          (diagnostic);
+ *   + literals the same + the matcher's literal database over the
+ *              normalised copy, counting callback         (diagnostic);
+ *   matcher    mt_scan: + offsets mapped back, whole-word checks, hit
+ *              array, leftmost-longest;
+ *   tagger     wl_tag: + alias to actor, surnames, the tags JSON (all rules).
  *
- * The variants and +SOM rows rebuild the matcher's expressions here (a copy
- * of to_regex in tagger/matcher.c); they only split the time, the targets
- * use bare, matcher and tagger. Each rep runs each row at least once and
- * for at least MIN_REP_SECS, the best run is kept; exit 1 if a sanity
- * check fails (no mentions on the small list, counts that change between
- * runs), 2 on bad usage or setup failure. */
+ * The two diagnostic rows run the matcher's own stages (matcher_diag.h);
+ * they only split the time, the targets use bare, matcher and tagger. Each rep runs each row at
+ * least once and for at least MIN_REP_SECS, the best run is kept; exit 1 if a sanity check fails
+ * (no mentions on the small list, counts that change between runs), 2 on bad usage or setup
+ * failure. */
 #include "extract.h"
 #include "matcher.h"
+#include "matcher_diag.h"
 #include "watchlist.h"
 
 #include <ctype.h>
@@ -506,41 +507,16 @@ static int all_caps(const char *s, size_t len)
     return letters > 0;
 }
 
-#define SEP "(?:[ \\t\\-]|\\r?\\n|\\xc2\\xa0|\\xe2\\x80[\\x90\\x91])"
-#define APOS "(?:'|\\xe2\\x80\\x99)"
-
-/* The name as a literal (variants 0), or as tagger/matcher.c's to_regex
- * writes it (variants 1: separators and apostrophes in all their forms). */
-static char *name_regex(const char *text, size_t len, int variants)
+/* The name as a literal: letters and digits as they are, every other
+ * byte escaped. */
+static char *name_regex(const char *text, size_t len)
 {
     const unsigned char *s = (const unsigned char *)text;
-    char *out = xmalloc(len * (strlen(SEP) + 4) + 1), *o = out;
+    char *out = xmalloc(len * 4 + 1), *o = out;
 
     for (size_t i = 0; i < len; i++) {
         unsigned char c = s[i];
-        const char *rep = NULL;
-        size_t skip = 0;
-        if (variants) {
-            if (c == ' ' || c == '-') {
-                rep = SEP;
-            } else if (c == 0xc2 && i + 1 < len && s[i + 1] == 0xa0) {
-                rep = SEP;
-                skip = 1;
-            } else if (c == 0xe2 && i + 2 < len && s[i + 1] == 0x80 &&
-                       (s[i + 2] == 0x90 || s[i + 2] == 0x91)) {
-                rep = SEP;
-                skip = 2;
-            } else if (c == '\'') {
-                rep = APOS;
-            } else if (c == 0xe2 && i + 2 < len && s[i + 1] == 0x80 && s[i + 2] == 0x99) {
-                rep = APOS;
-                skip = 2;
-            }
-        }
-        if (rep != NULL) {
-            o += sprintf(o, "%s", rep);
-            i += skip;
-        } else if (isalnum(c)) {
+        if (isalnum(c)) {
             *o++ = (char)c;
         } else {
             o += sprintf(o, "\\x%02x", c);
@@ -556,7 +532,7 @@ struct hsdb {
     double compile_s;
 };
 
-static void hs_build(const struct names *nm, int variants, int som, struct hsdb *h)
+static void hs_build(const struct names *nm, struct hsdb *h)
 {
     char **exprs = xmalloc(nm->n * sizeof(*exprs));
     unsigned *flags = xmalloc(nm->n * sizeof(*flags)), *ids = xmalloc(nm->n * sizeof(*ids));
@@ -564,9 +540,8 @@ static void hs_build(const struct names *nm, int variants, int som, struct hsdb 
     double t0 = now();
 
     for (size_t i = 0; i < nm->n; i++) {
-        exprs[i] = name_regex(nm->s[i], nm->len[i], variants);
-        flags[i] = (all_caps(nm->s[i], nm->len[i]) ? 0 : HS_FLAG_CASELESS) |
-                   (som ? HS_FLAG_SOM_LEFTMOST : 0);
+        exprs[i] = name_regex(nm->s[i], nm->len[i]);
+        flags[i] = all_caps(nm->s[i], nm->len[i]) ? 0 : HS_FLAG_CASELESS;
         ids[i] = (unsigned)i;
     }
     if (hs_compile_multi((const char *const *)exprs, flags, ids, (unsigned)nm->n, HS_MODE_BLOCK,
@@ -626,18 +601,37 @@ static double run_matcher(mt_matcher *m, const struct corpus *c, size_t *count)
     *count = 0;
     for (size_t i = 0; i < c->n_docs; i++) {
         const struct doc *d = &c->docs[i];
-        mt_hit *hits;
+        const mt_hit *hits;
         size_t n;
         if (mt_scan(m, d->title, d->title_len, &hits, &n) != 0) {
             die("%s", "mt_scan failed");
         }
         *count += n;
-        free(hits);
         if (mt_scan(m, d->text, d->text_len, &hits, &n) != 0) {
             die("%s", "mt_scan failed");
         }
         *count += n;
-        free(hits);
+    }
+    return now() - t0;
+}
+
+/* A stage of mt_scan alone: count is the normalised bytes (MT_DIAG_NORMALISE)
+ * or the raw literal matches (MT_DIAG_LITERALS). */
+static double run_diag(mt_matcher *m, int stage, const struct corpus *c, size_t *count)
+{
+    double t0 = now();
+    *count = 0;
+    for (size_t i = 0; i < c->n_docs; i++) {
+        const struct doc *d = &c->docs[i];
+        size_t n;
+        if (mt_diag_scan(m, d->title, d->title_len, stage, &n) != 0) {
+            die("%s", "mt_diag_scan failed");
+        }
+        *count += n;
+        if (mt_diag_scan(m, d->text, d->text_len, stage, &n) != 0) {
+            die("%s", "mt_diag_scan failed");
+        }
+        *count += n;
     }
     return now() - t0;
 }
@@ -664,17 +658,17 @@ static double run_tagger(const watchlist *wl, const struct corpus *c, size_t *co
 
 /* ---- main -------------------------------------------------------------- */
 
-enum { ROW_BARE, ROW_VARIANTS, ROW_SOM, ROW_MATCHER, ROW_TAGGER, N_ROWS };
-static const char *const row_name[N_ROWS] = {"bare literal scan (peer)", "+ spelling variants",
-                                             "+ SOM (matcher's database)", "matcher (mt_scan)",
+enum { ROW_BARE, ROW_NORM, ROW_LITERALS, ROW_MATCHER, ROW_TAGGER, N_ROWS };
+static const char *const row_name[N_ROWS] = {"bare literal scan (peer)", "normalise only",
+                                             "normalise + literal scan", "matcher (mt_scan)",
                                              "tagger (wl_tag, all rules)"};
 
-/* --no-breakdown: only the rows the targets use (and no slow compiles) */
+/* --no-breakdown: only the rows the targets use */
 static int breakdown = 1;
 
 static int row_on(int row)
 {
-    return breakdown || (row != ROW_VARIANTS && row != ROW_SOM);
+    return breakdown || (row != ROW_NORM && row != ROW_LITERALS);
 }
 
 struct side {
@@ -682,7 +676,7 @@ struct side {
     struct names names;
     watchlist *wl;
     mt_matcher *mt;
-    struct hsdb hs[3]; /* bare, variants, variants + SOM */
+    struct hsdb hs; /* the bare peer */
     double load_s, mt_compile_s, best[N_ROWS], best_cpu[N_ROWS];
     size_t count[N_ROWS], runs[N_ROWS];
     int unstable[N_ROWS];
@@ -703,18 +697,14 @@ static void setup_side(struct side *s, const char *label, const char *path)
     t0 = now();
     pats = xmalloc(s->names.n * sizeof(*pats));
     for (size_t i = 0; i < s->names.n; i++) {
-        pats[i] = (mt_pattern){s->names.s[i], s->names.len[i]};
+        pats[i] = (mt_pattern){s->names.s[i], s->names.len[i], 0};
     }
     if (mt_compile(pats, s->names.n, &s->mt, err, sizeof(err)) != 0) {
         die("%s", err);
     }
     free(pats);
     s->mt_compile_s = now() - t0;
-    hs_build(&s->names, 0, 0, &s->hs[0]);
-    if (breakdown) {
-        hs_build(&s->names, 1, 0, &s->hs[1]);
-        hs_build(&s->names, 1, 1, &s->hs[2]);
-    }
+    hs_build(&s->names, &s->hs);
 }
 
 /* One rep of a row: runs until this rep has spent MIN_REP_SECS on it (so a
@@ -727,9 +717,11 @@ static void measure(struct side *s, const struct corpus *c, int row)
     do {
         size_t count;
         double c0 = cpu_now();
-        double t = row <= ROW_SOM       ? run_hs(&s->hs[row], c, &count)
-                   : row == ROW_MATCHER ? run_matcher(s->mt, c, &count)
-                                        : run_tagger(s->wl, c, &count);
+        double t = row == ROW_BARE       ? run_hs(&s->hs, c, &count)
+                   : row == ROW_NORM     ? run_diag(s->mt, MT_DIAG_NORMALISE, c, &count)
+                   : row == ROW_LITERALS ? run_diag(s->mt, MT_DIAG_LITERALS, c, &count)
+                   : row == ROW_MATCHER  ? run_matcher(s->mt, c, &count)
+                                         : run_tagger(s->wl, c, &count);
         double cpu = cpu_now() - c0;
         if (s->runs[row] > 0 && count != s->count[row]) {
             s->unstable[row] = 1;
@@ -766,8 +758,8 @@ static void usage(FILE *f)
             "  --reps K             rounds over all rows, each row run for >= 0.5 s a\n"
             "                       round; the best run is kept (default 3)\n"
             "  --write-watchlist F  keep the generated large watchlist in F\n"
-            "  --no-breakdown       only the bare, matcher and tagger rows (skips two\n"
-            "                       Hyperscan compiles per watchlist)\n",
+            "  --no-breakdown       only the bare, matcher and tagger rows (not the\n"
+            "                       matcher's stages apart)\n",
             NL_DATADIR, NL_DATADIR);
 }
 
@@ -870,10 +862,7 @@ int main(int argc, char **argv)
         printf("%s watchlist (version %s): %zu names, %zu actors; wl_load %.2f s, mt_compile "
                "%.2f s, bare compile %.2f s",
                s->label, wl_version(s->wl), s->names.n, s->names.n_actors, s->load_s,
-               s->mt_compile_s, s->hs[0].compile_s);
-        if (breakdown) {
-            printf(", variants %.2f s, +SOM %.2f s", s->hs[1].compile_s, s->hs[2].compile_s);
-        }
+               s->mt_compile_s, s->hs.compile_s);
         printf("\n");
     }
     printf("one thread%s%d; %d reps, each running a row for >= %.1f s; best run kept; "
@@ -970,9 +959,7 @@ int main(int argc, char **argv)
                                       "across runs, tagger <= matcher)");
 
     for (int k = 0; k < 2; k++) {
-        for (int h = 0; h < 3; h++) {
-            hs_done(&sides[k].hs[h]);
-        }
+        hs_done(&sides[k].hs);
         mt_free(sides[k].mt);
         wl_free(sides[k].wl);
         names_free(&sides[k].names);

@@ -161,6 +161,7 @@ static int build_matcher(watchlist *wl, size_t *alias_cap, char *errbuf, size_t 
     for (size_t k = 0; k < wl->n_aliases; k++) {
         pats[k].text = wl->aliases[k].text;
         pats[k].len = wl->aliases[k].len;
+        pats[k].group = 0;
     }
     rc = mt_compile(pats, wl->n_aliases, &wl->matcher, errbuf, errlen);
     free(pats);
@@ -354,7 +355,7 @@ static size_t resolve_surname(const watchlist *wl, const char *surname, const in
 static int find_matches(const watchlist *wl, const char *s, size_t len, int field, struct match **m,
                         size_t *n, size_t *cap, int *named)
 {
-    mt_hit *hits;
+    const mt_hit *hits;
     size_t nh;
     int rc = mt_scan(wl->matcher, s, len, &hits, &nh);
 
@@ -374,7 +375,6 @@ static int find_matches(const watchlist *wl, const char *s, size_t len, int fiel
         }
         rc = push_match(m, n, cap, (struct match){hits[i].start, hits[i].end, actor, field});
     }
-    free(hits);
     return rc;
 }
 
