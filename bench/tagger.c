@@ -7,24 +7,25 @@
  * generated actors up to --aliases names ("large", a temp JSON file loaded
  * with wl_load). For each watchlist, timed over the same pieces:
  *
- *   bare      one Hyperscan database of the same names as plain literals
- *             (caseless unless all capitals, no SOM, no spelling variants),
- *             a callback that only counts: the peer of the targets;
- *   variants  the matcher's own expressions (spelling variants), no SOM,
- *             counting callback                       (diagnostic);
- *   +SOM      the same with HS_FLAG_SOM_LEFTMOST, as the matcher compiles
- *             them                                    (diagnostic);
- *   matcher   mt_scan: + whole-word checks, hit array, leftmost-longest;
- *   tagger    wl_tag: + alias to actor, surnames, the tags JSON (all rules).
+ *   bare       one Hyperscan database of the same names as plain literals
+ *              (caseless unless all capitals, no SOM, no spelling variants),
+ *              a callback that only counts: the peer of the targets;
+ *   normalise  the matcher's first stage alone: the text into its
+ *              normalised copy and shrink points          (diagnostic);
+ *   + literals the same + the matcher's literal database over the
+ *              normalised copy, counting callback         (diagnostic);
+ *   matcher    mt_scan: + offsets mapped back, whole-word checks, hit
+ *              array, leftmost-longest;
+ *   tagger     wl_tag: + alias to actor, surnames, the tags JSON (all rules).
  *
- * The variants and +SOM rows rebuild the matcher's expressions here (a copy
- * of to_regex in tagger/matcher.c); they only split the time, the targets
- * use bare, matcher and tagger. Each rep runs each row at least once and
- * for at least MIN_REP_SECS, the best run is kept; exit 1 if a sanity
- * check fails (no mentions on the small list, counts that change between
- * runs), 2 on bad usage or setup failure. */
+ * The two diagnostic rows run the matcher's own stages (matcher_diag.h);
+ * they only split the time, the targets use bare, matcher and tagger. Each rep runs each row at
+ * least once and for at least MIN_REP_SECS, the best run is kept; exit 1 if a sanity check fails
+ * (no mentions on the small list, counts that change between runs), 2 on bad usage or setup
+ * failure. */
 #include "extract.h"
 #include "matcher.h"
+#include "matcher_diag.h"
 #include "watchlist.h"
 
 #include <ctype.h>
@@ -213,8 +214,8 @@ static void build_corpus(const char *seed_dir, double mb, struct corpus *c)
 struct names {
     char **s;
     size_t *len;
+    unsigned *group;
     size_t n, cap;
-    size_t n_actors;
 };
 
 static void names_add(struct names *nm, const char *s)
@@ -223,7 +224,8 @@ static void names_add(struct names *nm, const char *s)
         nm->cap = nm->cap ? nm->cap * 2 : 256;
         nm->s = realloc(nm->s, nm->cap * sizeof(*nm->s));
         nm->len = realloc(nm->len, nm->cap * sizeof(*nm->len));
-        if (nm->s == NULL || nm->len == NULL) {
+        nm->group = realloc(nm->group, nm->cap * sizeof(*nm->group));
+        if (nm->s == NULL || nm->len == NULL || nm->group == NULL) {
             die("%s", "out of memory");
         }
     }
@@ -231,6 +233,7 @@ static void names_add(struct names *nm, const char *s)
     if (nm->s[nm->n] == NULL) {
         die("%s", "out of memory");
     }
+    nm->group[nm->n] = 0;
     nm->len[nm->n++] = strlen(s);
 }
 
@@ -241,50 +244,24 @@ static void names_free(struct names *nm)
     }
     free(nm->s);
     free(nm->len);
+    free(nm->group);
     memset(nm, 0, sizeof(*nm));
 }
 
-/* The patterns wl_load gives the matcher, in its order: each actor's name
- * and aliases, the "ignore" names, then each distinct surname (as
- * tagger/watchlist.c's load_actor, load_ignore and build_matcher do; keep
- * in step). The file is assumed valid: wl_load has checked it. */
-static void load_names(const char *path, struct names *nm)
+/* The patterns the watchlist's matcher looks for, as wl_load built them
+ * (names, aliases, ignore names, surnames; event triggers with their
+ * inflections and role aliases), with their groups: the peer scans the
+ * same literals. */
+static void load_names(const watchlist *wl, struct names *nm)
 {
-    json_error_t jerr;
-    json_t *root = json_load_file(path, 0, &jerr);
-    json_t *actors = json_object_get(root, "actors"), *a, *al;
-    size_t i, k, first_surname;
-
-    if (root == NULL || !json_is_array(actors)) {
-        die("cannot read the names of %s", path);
-    }
     memset(nm, 0, sizeof(*nm));
-    nm->n_actors = json_array_size(actors);
-    json_array_foreach(actors, i, a)
-    {
-        names_add(nm, json_string_value(json_object_get(a, "name")));
-        json_array_foreach(json_object_get(a, "aliases"), k, al)
-        {
-            names_add(nm, json_string_value(al));
-        }
+    for (size_t i = 0; i < wl_n_patterns(wl); i++) {
+        size_t len;
+        unsigned group;
+        const char *s = wl_pattern(wl, i, &len, &group);
+        names_add(nm, s);
+        nm->group[nm->n - 1] = group;
     }
-    json_array_foreach(json_object_get(root, "ignore"), k, al)
-    {
-        names_add(nm, json_string_value(al));
-    }
-    first_surname = nm->n;
-    json_array_foreach(actors, i, a)
-    {
-        const char *sn = json_string_value(json_object_get(a, "surname"));
-        int seen = 0;
-        for (k = first_surname; sn != NULL && k < nm->n && !seen; k++) {
-            seen = strcmp(nm->s[k], sn) == 0;
-        }
-        if (sn != NULL && !seen) {
-            names_add(nm, sn);
-        }
-    }
-    json_decref(root);
 }
 
 /* ---- generated actors -------------------------------------------------- */
@@ -465,33 +442,6 @@ static size_t gen_actor(json_t *actors, size_t idx, size_t budget)
     return used;
 }
 
-/* The shipped watchlist plus generated actors until total names reach want,
- * written to path. */
-static void write_large(const char *base, size_t base_names, size_t want, const char *path)
-{
-    json_error_t jerr;
-    json_t *root = json_load_file(base, 0, &jerr);
-    json_t *actors = json_object_get(root, "actors");
-    char version[128];
-    size_t have = base_names;
-
-    if (root == NULL || !json_is_array(actors)) {
-        die("cannot read %s", base);
-    }
-    for (size_t i = 0; have < want; i++) {
-        have += gen_actor(actors, i, want - have);
-    }
-    snprintf(version, sizeof(version), "%s+bench-%zu",
-             json_string_value(json_object_get(root, "version")), want);
-    json_object_set_new(root, "version", json_string(version));
-    if (json_dump_file(root, path, JSON_INDENT(1)) != 0) {
-        die("cannot write %s", path);
-    }
-    json_decref(root);
-}
-
-/* ---- Hyperscan peers --------------------------------------------------- */
-
 /* As tagger/matcher.c decides case: no lower-case letter, one capital. */
 static int all_caps(const char *s, size_t len)
 {
@@ -506,41 +456,163 @@ static int all_caps(const char *s, size_t len)
     return letters > 0;
 }
 
-#define SEP "(?:[ \\t\\-]|\\r?\\n|\\xc2\\xa0|\\xe2\\x80[\\x90\\x91])"
-#define APOS "(?:'|\\xe2\\x80\\x99)"
+/* The names wl_load would take for one (a name two actors claim is an
+ * error there): keys as tagger/watchlist.c's name_key makes them, close
+ * enough for generated ASCII names (case folded unless all capitals,
+ * hyphens as spaces). */
+struct keyset {
+    char **k;
+    size_t n, cap; /* cap a power of two */
+};
 
-/* The name as a literal (variants 0), or as tagger/matcher.c's to_regex
- * writes it (variants 1: separators and apostrophes in all their forms). */
-static char *name_regex(const char *text, size_t len, int variants)
+static char *name_key(const char *s)
+{
+    size_t n = strlen(s);
+    char *k = xmalloc(n + 2);
+    int caps = all_caps(s, n);
+    k[0] = caps ? 'C' : 'c';
+    for (size_t i = 0; i <= n; i++) {
+        char c = s[i] == '-' ? ' ' : s[i];
+        k[i + 1] = caps ? c : (char)tolower((unsigned char)c);
+    }
+    return k;
+}
+
+/* 1 if key was added, 0 if it was there (key freed either way). */
+static int keyset_add(struct keyset *ks, char *key)
+{
+    uint64_t h = 1469598103934665603ULL;
+    size_t i;
+
+    if ((ks->n + 1) * 2 > ks->cap) {
+        struct keyset big = {calloc(ks->cap ? ks->cap * 4 : 1024, sizeof(char *)), 0,
+                             ks->cap ? ks->cap * 4 : 1024};
+        if (big.k == NULL) {
+            die("%s", "out of memory");
+        }
+        for (size_t j = 0; j < ks->cap; j++) {
+            if (ks->k[j] != NULL) {
+                keyset_add(&big, ks->k[j]);
+            }
+        }
+        free(ks->k);
+        *ks = big;
+    }
+    for (const char *p = key; *p != '\0'; p++) {
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    }
+    for (i = h & (ks->cap - 1); ks->k[i] != NULL; i = (i + 1) & (ks->cap - 1)) {
+        if (strcmp(ks->k[i], key) == 0) {
+            free(key);
+            return 0;
+        }
+    }
+    ks->k[i] = key;
+    ks->n++;
+    return 1;
+}
+
+/* Drops from a generated actor what another actor already claims: the
+ * whole actor for its name, else the aliases and surname taken. Returns the
+ * names it keeps (a surname another person shares is not a new name). */
+static size_t dedupe_actor(json_t *actors, struct keyset *ks, struct keyset *surnames)
+{
+    json_t *a = json_array_get(actors, json_array_size(actors) - 1);
+    json_t *aliases = json_object_get(a, "aliases");
+    const char *sn = json_string_value(json_object_get(a, "surname"));
+    size_t kept = 1;
+
+    if (!keyset_add(ks, name_key(json_string_value(json_object_get(a, "name"))))) {
+        json_array_remove(actors, json_array_size(actors) - 1);
+        return 0;
+    }
+    for (size_t k = 0; k < json_array_size(aliases);) {
+        if (keyset_add(ks, name_key(json_string_value(json_array_get(aliases, k))))) {
+            kept++;
+            k++;
+        } else {
+            json_array_remove(aliases, k);
+        }
+    }
+    if (sn != NULL) {
+        /* a surname must not be another actor's name; persons may share one */
+        char *key = name_key(sn);
+        if (keyset_add(surnames, name_key(sn))) {
+            if (keyset_add(ks, key)) {
+                kept++;
+            } else {
+                json_object_del(a, "surname");
+            }
+        } else {
+            free(key);
+        }
+    }
+    return kept;
+}
+
+/* The shipped watchlist plus generated actors until total names reach want,
+ * written to path. */
+static void write_large(const char *base, size_t base_names, size_t want, const char *path)
+{
+    json_error_t jerr;
+    json_t *root = json_load_file(base, 0, &jerr);
+    json_t *actors = json_object_get(root, "actors"), *a, *v;
+    char version[128];
+    size_t have = base_names, i, k;
+    struct keyset ks = {0}, surnames = {0};
+
+    if (root == NULL || !json_is_array(actors)) {
+        die("cannot read %s", base);
+    }
+    json_array_foreach(actors, i, a)
+    {
+        keyset_add(&ks, name_key(json_string_value(json_object_get(a, "name"))));
+        json_array_foreach(json_object_get(a, "aliases"), k, v)
+        {
+            keyset_add(&ks, name_key(json_string_value(v)));
+        }
+        if (json_object_get(a, "surname") != NULL) {
+            keyset_add(&ks, name_key(json_string_value(json_object_get(a, "surname"))));
+            keyset_add(&surnames, name_key(json_string_value(json_object_get(a, "surname"))));
+        }
+    }
+    json_array_foreach(json_object_get(root, "ignore"), k, v)
+    {
+        keyset_add(&ks, name_key(json_string_value(v)));
+    }
+    for (i = 0; have < want; i++) {
+        gen_actor(actors, i, want - have);
+        have += dedupe_actor(actors, &ks, &surnames);
+    }
+    for (i = 0; i < ks.cap; i++) {
+        free(ks.k[i]);
+    }
+    for (i = 0; i < surnames.cap; i++) {
+        free(surnames.k[i]);
+    }
+    free(ks.k);
+    free(surnames.k);
+    snprintf(version, sizeof(version), "%s+bench-%zu",
+             json_string_value(json_object_get(root, "version")), want);
+    json_object_set_new(root, "version", json_string(version));
+    if (json_dump_file(root, path, JSON_INDENT(1)) != 0) {
+        die("cannot write %s", path);
+    }
+    json_decref(root);
+}
+
+/* ---- Hyperscan peers --------------------------------------------------- */
+
+/* The name as a literal: letters and digits as they are, every other
+ * byte escaped. */
+static char *name_regex(const char *text, size_t len)
 {
     const unsigned char *s = (const unsigned char *)text;
-    char *out = xmalloc(len * (strlen(SEP) + 4) + 1), *o = out;
+    char *out = xmalloc(len * 4 + 1), *o = out;
 
     for (size_t i = 0; i < len; i++) {
         unsigned char c = s[i];
-        const char *rep = NULL;
-        size_t skip = 0;
-        if (variants) {
-            if (c == ' ' || c == '-') {
-                rep = SEP;
-            } else if (c == 0xc2 && i + 1 < len && s[i + 1] == 0xa0) {
-                rep = SEP;
-                skip = 1;
-            } else if (c == 0xe2 && i + 2 < len && s[i + 1] == 0x80 &&
-                       (s[i + 2] == 0x90 || s[i + 2] == 0x91)) {
-                rep = SEP;
-                skip = 2;
-            } else if (c == '\'') {
-                rep = APOS;
-            } else if (c == 0xe2 && i + 2 < len && s[i + 1] == 0x80 && s[i + 2] == 0x99) {
-                rep = APOS;
-                skip = 2;
-            }
-        }
-        if (rep != NULL) {
-            o += sprintf(o, "%s", rep);
-            i += skip;
-        } else if (isalnum(c)) {
+        if (isalnum(c)) {
             *o++ = (char)c;
         } else {
             o += sprintf(o, "\\x%02x", c);
@@ -556,7 +628,7 @@ struct hsdb {
     double compile_s;
 };
 
-static void hs_build(const struct names *nm, int variants, int som, struct hsdb *h)
+static void hs_build(const struct names *nm, struct hsdb *h)
 {
     char **exprs = xmalloc(nm->n * sizeof(*exprs));
     unsigned *flags = xmalloc(nm->n * sizeof(*flags)), *ids = xmalloc(nm->n * sizeof(*ids));
@@ -564,9 +636,8 @@ static void hs_build(const struct names *nm, int variants, int som, struct hsdb 
     double t0 = now();
 
     for (size_t i = 0; i < nm->n; i++) {
-        exprs[i] = name_regex(nm->s[i], nm->len[i], variants);
-        flags[i] = (all_caps(nm->s[i], nm->len[i]) ? 0 : HS_FLAG_CASELESS) |
-                   (som ? HS_FLAG_SOM_LEFTMOST : 0);
+        exprs[i] = name_regex(nm->s[i], nm->len[i]);
+        flags[i] = all_caps(nm->s[i], nm->len[i]) ? 0 : HS_FLAG_CASELESS;
         ids[i] = (unsigned)i;
     }
     if (hs_compile_multi((const char *const *)exprs, flags, ids, (unsigned)nm->n, HS_MODE_BLOCK,
@@ -640,6 +711,27 @@ static double run_matcher(mt_matcher *m, const struct corpus *c, size_t *count)
     return now() - t0;
 }
 
+/* A stage of mt_scan alone: count is the normalised bytes (MT_DIAG_NORMALISE)
+ * or the raw literal matches (MT_DIAG_LITERALS). */
+static double run_diag(mt_matcher *m, int stage, const struct corpus *c, size_t *count)
+{
+    double t0 = now();
+    *count = 0;
+    for (size_t i = 0; i < c->n_docs; i++) {
+        const struct doc *d = &c->docs[i];
+        size_t n;
+        if (mt_diag_scan(m, d->title, d->title_len, stage, &n) != 0) {
+            die("%s", "mt_diag_scan failed");
+        }
+        *count += n;
+        if (mt_diag_scan(m, d->text, d->text_len, stage, &n) != 0) {
+            die("%s", "mt_diag_scan failed");
+        }
+        *count += n;
+    }
+    return now() - t0;
+}
+
 static double run_tagger(const watchlist *wl, wl_tags *tags, const struct corpus *c, size_t *count)
 {
     double t0 = now();
@@ -657,17 +749,17 @@ static double run_tagger(const watchlist *wl, wl_tags *tags, const struct corpus
 
 /* ---- main -------------------------------------------------------------- */
 
-enum { ROW_BARE, ROW_VARIANTS, ROW_SOM, ROW_MATCHER, ROW_TAGGER, N_ROWS };
-static const char *const row_name[N_ROWS] = {"bare literal scan (peer)", "+ spelling variants",
-                                             "+ SOM (matcher's database)", "matcher (mt_scan)",
+enum { ROW_BARE, ROW_NORM, ROW_LITERALS, ROW_MATCHER, ROW_TAGGER, N_ROWS };
+static const char *const row_name[N_ROWS] = {"bare literal scan (peer)", "normalise only",
+                                             "normalise + literal scan", "matcher (mt_scan)",
                                              "tagger (wl_tag, all rules)"};
 
-/* --no-breakdown: only the rows the targets use (and no slow compiles) */
+/* --no-breakdown: only the rows the targets use */
 static int breakdown = 1;
 
 static int row_on(int row)
 {
-    return breakdown || (row != ROW_VARIANTS && row != ROW_SOM);
+    return breakdown || (row != ROW_NORM && row != ROW_LITERALS);
 }
 
 struct side {
@@ -676,7 +768,7 @@ struct side {
     watchlist *wl;
     wl_tags *tags;
     mt_matcher *mt;
-    struct hsdb hs[3]; /* bare, variants, variants + SOM */
+    struct hsdb hs; /* the bare peer */
     double load_s, mt_compile_s, best[N_ROWS], best_cpu[N_ROWS];
     size_t count[N_ROWS], runs[N_ROWS];
     int unstable[N_ROWS];
@@ -697,22 +789,18 @@ static void setup_side(struct side *s, const char *label, const char *path)
     if (s->tags == NULL) {
         die("%s", "out of memory");
     }
-    load_names(path, &s->names);
+    load_names(s->wl, &s->names);
     t0 = now();
     pats = xmalloc(s->names.n * sizeof(*pats));
     for (size_t i = 0; i < s->names.n; i++) {
-        pats[i] = (mt_pattern){s->names.s[i], s->names.len[i], 0};
+        pats[i] = (mt_pattern){s->names.s[i], s->names.len[i], s->names.group[i]};
     }
     if (mt_compile(pats, s->names.n, &s->mt, err, sizeof(err)) != 0) {
         die("%s", err);
     }
     free(pats);
     s->mt_compile_s = now() - t0;
-    hs_build(&s->names, 0, 0, &s->hs[0]);
-    if (breakdown) {
-        hs_build(&s->names, 1, 0, &s->hs[1]);
-        hs_build(&s->names, 1, 1, &s->hs[2]);
-    }
+    hs_build(&s->names, &s->hs);
 }
 
 /* One rep of a row: runs until this rep has spent MIN_REP_SECS on it (so a
@@ -725,9 +813,11 @@ static void measure(struct side *s, const struct corpus *c, int row)
     do {
         size_t count;
         double c0 = cpu_now();
-        double t = row <= ROW_SOM       ? run_hs(&s->hs[row], c, &count)
-                   : row == ROW_MATCHER ? run_matcher(s->mt, c, &count)
-                                        : run_tagger(s->wl, s->tags, c, &count);
+        double t = row == ROW_BARE       ? run_hs(&s->hs, c, &count)
+                   : row == ROW_NORM     ? run_diag(s->mt, MT_DIAG_NORMALISE, c, &count)
+                   : row == ROW_LITERALS ? run_diag(s->mt, MT_DIAG_LITERALS, c, &count)
+                   : row == ROW_MATCHER  ? run_matcher(s->mt, c, &count)
+                                         : run_tagger(s->wl, s->tags, c, &count);
         double cpu = cpu_now() - c0;
         if (s->runs[row] > 0 && count != s->count[row]) {
             s->unstable[row] = 1;
@@ -764,8 +854,8 @@ static void usage(FILE *f)
             "  --reps K             rounds over all rows, each row run for >= 0.5 s a\n"
             "                       round; the best run is kept (default 3)\n"
             "  --write-watchlist F  keep the generated large watchlist in F\n"
-            "  --no-breakdown       only the bare, matcher and tagger rows (skips two\n"
-            "                       Hyperscan compiles per watchlist)\n",
+            "  --no-breakdown       only the bare, matcher and tagger rows (not the\n"
+            "                       matcher's stages apart)\n",
             NL_DATADIR, NL_DATADIR);
 }
 
@@ -865,13 +955,14 @@ int main(int argc, char **argv)
     }
     for (int k = 0; k < 2; k++) {
         struct side *s = &sides[k];
-        printf("%s watchlist (version %s): %zu names, %zu actors; wl_load %.2f s, mt_compile "
-               "%.2f s, bare compile %.2f s",
-               s->label, wl_version(s->wl), s->names.n, s->names.n_actors, s->load_s,
-               s->mt_compile_s, s->hs[0].compile_s);
-        if (breakdown) {
-            printf(", variants %.2f s, +SOM %.2f s", s->hs[1].compile_s, s->hs[2].compile_s);
+        size_t cues = 0;
+        for (size_t i = 0; i < s->names.n; i++) {
+            cues += s->names.group[i] == 1;
         }
+        printf("%s watchlist (version %s): %zu patterns (%zu of them triggers and role aliases); "
+               "wl_load %.2f s, mt_compile %.2f s, bare compile %.2f s",
+               s->label, wl_version(s->wl), s->names.n, cues, s->load_s, s->mt_compile_s,
+               s->hs.compile_s);
         printf("\n");
     }
     printf("one thread%s%d; %d reps, each running a row for >= %.1f s; best run kept; "
@@ -968,9 +1059,7 @@ int main(int argc, char **argv)
                                       "across runs, tagger <= matcher)");
 
     for (int k = 0; k < 2; k++) {
-        for (int h = 0; h < 3; h++) {
-            hs_done(&sides[k].hs[h]);
-        }
+        hs_done(&sides[k].hs);
         mt_free(sides[k].mt);
         wl_tags_free(sides[k].tags);
         wl_free(sides[k].wl);

@@ -156,8 +156,8 @@ static int fit_watchlist(wl_tags *t, const watchlist *wl)
 {
     if (wl->n_actors > t->cap_a) {
         size_t n = wl->n_actors;
-        uint32_t **arrs[] = {&t->a_count, &t->a_head, &t->a_tail, &t->a_rank, &t->a_stamp,
-                             &t->order};
+        uint32_t **arrs[] = {&t->a_count, &t->a_head,  &t->a_tail,
+                             &t->a_rank,  &t->a_stamp, &t->order};
         for (size_t i = 0; i < sizeof(arrs) / sizeof(arrs[0]); i++) {
             uint32_t *a = realloc(*arrs[i], n * sizeof(uint32_t));
             if (a == NULL) {
@@ -223,7 +223,7 @@ static int add_mention(wl_tags *t, const mt_hit *h, uint32_t actor, int field, i
         return NL_ENOMEM;
     }
     m = &t->m[t->n_m];
-    *m = (struct mention){(uint32_t)h->start, (uint32_t)h->end, actor, NONE, NONE,
+    *m = (struct mention){(uint32_t)h->start,   (uint32_t)h->end,   actor, NONE, NONE,
                           (unsigned char)field, (unsigned char)role};
     if (t->a_count[actor]++ == 0) {
         t->a_rank[actor] = (uint32_t)t->n_order;
@@ -357,10 +357,10 @@ static int is_space_at(const char *s, size_t len, size_t i)
 static int is_abbreviation(const char *w, size_t n)
 {
     static const char *const abbr[] = {
-        "Mr",  "Mrs", "Ms",  "Dr",  "Prof", "St",  "Gen", "Sen", "Rep", "Gov", "Lt",  "Col",
-        "Capt", "Jr", "Sr",  "No",  "Vol",  "vs",  "etc", "Inc", "Ltd", "Co",  "Corp", "Jan",
-        "Feb", "Mar", "Apr", "Jun", "Jul",  "Aug", "Sep", "Sept", "Oct", "Nov", "Dec", "e.g",
-        "i.e", "approx", "Amb", "Adm", "Maj", "Sgt", "Pres", NULL};
+        "Mr",   "Mrs",  "Ms",  "Dr",  "Prof",   "St",  "Gen", "Sen", "Rep", "Gov",  "Lt",
+        "Col",  "Capt", "Jr",  "Sr",  "No",     "Vol", "vs",  "etc", "Inc", "Ltd",  "Co",
+        "Corp", "Jan",  "Feb", "Mar", "Apr",    "Jun", "Jul", "Aug", "Sep", "Sept", "Oct",
+        "Nov",  "Dec",  "e.g", "i.e", "approx", "Amb", "Adm", "Maj", "Sgt", "Pres", NULL};
     if (n == 1 && isupper((unsigned char)w[0])) {
         return 1; /* an initial: "J. Smith", "D.C." */
     }
@@ -463,8 +463,8 @@ static int segment(wl_tags *t, const char *s, size_t len, int field)
         if (grow(&t->s, &t->cap_s, t->n_s + 1, sizeof(*t->s)) != 0) {
             return NL_ENOMEM;
         }
-        t->s[t->n_s++] = (struct sent){(uint32_t)start, (uint32_t)end, (uint32_t)(t->n_p - 1), 0,
-                                       0, (unsigned char)field};
+        t->s[t->n_s++] = (struct sent){
+            (uint32_t)start, (uint32_t)end, (uint32_t)(t->n_p - 1), 0, 0, (unsigned char)field};
         t->p[t->n_p - 1].s1 = (uint32_t)t->n_s;
     }
     return 0;

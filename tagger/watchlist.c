@@ -74,6 +74,10 @@ void wl_free(watchlist *wl)
     free(wl->events);
     free(wl->surnames);
     free(wl->cues);
+    for (size_t i = 0; i < wl->n_names; i++) {
+        free((char *)wl->patterns[i].text);
+    }
+    free(wl->patterns);
     free(wl->names);
     mt_free(wl->matcher);
     free(wl->version);
@@ -84,6 +88,21 @@ void wl_free(watchlist *wl)
 const char *wl_version(const watchlist *wl)
 {
     return wl->version;
+}
+
+size_t wl_n_patterns(const watchlist *wl)
+{
+    return wl->n_names;
+}
+
+const char *wl_pattern(const watchlist *wl, size_t i, size_t *len, unsigned *group)
+{
+    if (i >= wl->n_names) {
+        return NULL;
+    }
+    *len = wl->patterns[i].len;
+    *group = wl->patterns[i].group;
+    return wl->patterns[i].text;
 }
 
 int32_t wl_parse_date(const char *s, size_t len)
@@ -994,10 +1013,14 @@ int wl_load(const char *path, watchlist **out, char *errbuf, size_t errlen)
     }
 out:
     for (size_t p = 0; p < ld.n; p++) {
-        free((char *)ld.pats[p].text);
         free(ld.keys[p]);
     }
-    free(ld.pats);
+    /* the pattern texts go with the watchlist (wl_free releases them) */
+    if (ld.wl != NULL) {
+        ld.wl->patterns = ld.pats;
+    } else {
+        free(ld.pats);
+    }
     free(ld.keys);
     free(ld.slots);
     json_decref(root);

@@ -35,6 +35,13 @@ int wl_load(const char *path, watchlist **out, char *errbuf, size_t errlen);
 void wl_free(watchlist *wl);
 const char *wl_version(const watchlist *wl);
 
+/* The patterns the watchlist's matcher looks for, one per distinct name
+ * (group 0: names, aliases, ignore names, surnames; group 1: triggers with
+ * their inflections, role aliases): for benchmarks and diagnostics. NULL
+ * past the end. */
+size_t wl_n_patterns(const watchlist *wl);
+const char *wl_pattern(const watchlist *wl, size_t i, size_t *len, unsigned *group);
+
 /* At most this many mentions are listed per actor and record, and this
  * many evidence sentences per event or relation; "count" is always exact
  * and "mentions_truncated" / "evidence_truncated" / "sentences_truncated":

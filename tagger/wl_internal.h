@@ -22,12 +22,12 @@ struct wl_actor {
 
 struct wl_event {
     char *id;
-    int32_t from, to;   /* YYYYMMDD; to is inclusive, 99991231 when open */
-    size_t *actors;     /* indices into actors */
+    int32_t from, to; /* YYYYMMDD; to is inclusive, 99991231 when open */
+    size_t *actors;   /* indices into actors */
     size_t n_actors;
-    size_t min_actors;  /* distinct event actors the scope must mention */
-    uint64_t required;  /* bit k: actors[k] must be among them */
-    int paragraph;      /* scope: 0 sentence, 1 paragraph */
+    size_t min_actors; /* distinct event actors the scope must mention */
+    uint64_t required; /* bit k: actors[k] must be among them */
+    int paragraph;     /* scope: 0 sentence, 1 paragraph */
     /* `{"id":"…","label":"…","date":"…" | "from":"…"[,"to":"…"],"count":` */
     char *json_head;
     size_t json_head_len;
@@ -72,6 +72,7 @@ struct watchlist {
     struct wl_cue *cues;
     size_t n_cues;
     struct wl_name *names; /* one per matcher pattern */
+    mt_pattern *patterns;  /* the patterns themselves (texts owned) */
     size_t n_names;
     mt_matcher *matcher;
 };

@@ -1,8 +1,9 @@
 /* libFuzzer target for the tagger: arbitrary bytes, invalid UTF-8 and NUL
  * included.
  *  - the matcher (mt_scan) runs on the raw bytes: it must never read out of
- *    bounds, and every hit must lie inside the input, in order, without
- *    overlap;
+ *    bounds, and every hit must lie inside the input, in order of start,
+ *    without overlap inside its group (group 1 holds trigger words that
+ *    overlap group 0's names);
  *  - wl_tag runs on the bytes made valid UTF-8 (as the parser delivers
  *    them), with the first 10 bytes as the document's date: every mention's
  *    offsets must slice to its surface form, every event's evidence to its
@@ -25,7 +26,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     static const char *const names[] = {
         "Russia", "North Korea",       "Kim Jong-un", "US",
-        "U.S.",   "People's Republic", "Phnom Penh",  "\xc3\xa9lys\xc3\xa9"};
+        "U.S.",   "People's Republic", "Phnom Penh",  "\xc3\xa9lys\xc3\xa9",
+        "Korea",  "war in Korea",      "a\tb"};
+    /* group 1: trigger words; "a\tb" is a name normalisation cannot
+     * express (a literal tab), matched the slow way */
+    static const unsigned groups[] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0};
     mt_pattern pats[sizeof(names) / sizeof(names[0])];
     char errbuf[512];
 
@@ -34,7 +39,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         pats[i].text = names[i];
         pats[i].len = strlen(names[i]);
-        pats[i].group = 0;
+        pats[i].group = groups[i];
     }
     if (wl_load(NL_DATADIR "/tagger/watchlist.json", &wl, errbuf, sizeof(errbuf)) != 0 ||
         mt_compile(pats, sizeof(pats) / sizeof(pats[0]), &mt, errbuf, sizeof(errbuf)) != 0) {
@@ -102,11 +107,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* 1: the matcher on raw bytes */
     if (mt_scan(mt, raw, size, &hits, &n) == 0) {
+        size_t last_end[2] = {0, 0};
         for (size_t i = 0; i < n; i++) {
+            unsigned g = hits[i].pattern >= 8 && hits[i].pattern <= 9;
             if (hits[i].start >= hits[i].end || hits[i].end > size ||
-                (i > 0 && hits[i].start < hits[i - 1].end)) {
+                (i > 0 && hits[i].start < hits[i - 1].start) || hits[i].start < last_end[g]) {
                 abort();
             }
+            last_end[g] = hits[i].end;
         }
     }
     /* 2: the tagger on valid UTF-8, split into title and text */
