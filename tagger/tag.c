@@ -15,6 +15,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #define NONE UINT32_MAX
 #define TITLE 0
@@ -41,6 +44,12 @@ struct sent {
     uint32_t para;
     uint32_t m0, m1; /* its mentions: m[m0 .. m1) */
     unsigned char field;
+    uint32_t y0, ny; /* the years it names: years[y0 .. y0 + ny) */
+};
+
+/* A year a sentence names: first and last year covered ("1990s": 1990-1999). */
+struct year {
+    uint16_t first, last;
 };
 
 struct para {
@@ -69,6 +78,9 @@ struct wl_tags {
     size_t n_s, cap_s;
     struct para *p;
     size_t n_p, cap_p;
+    struct year *years;
+    size_t n_years, cap_years;
+    int years_oom;
     struct link *links;
     size_t n_links, cap_links;
     struct rel *r;
@@ -130,6 +142,7 @@ void wl_tags_free(wl_tags *t)
     free(t->t);
     free(t->s);
     free(t->p);
+    free(t->years);
     free(t->links);
     free(t->r);
     free(t->r_slots);
@@ -208,7 +221,8 @@ static void reset(wl_tags *t)
     for (size_t i = 0; i < t->n_r; i++) {
         t->r_slots[t->r[i].slot] = 0;
     }
-    t->n_m = t->n_t = t->n_s = t->n_p = t->n_links = t->n_r = 0;
+    t->n_m = t->n_t = t->n_s = t->n_p = t->n_links = t->n_r = t->n_years = 0;
+    t->years_oom = 0;
     t->n_order = t->n_e_order = t->n_ids = 0;
     t->out.len = 0;
     t->out.oom = 0;
@@ -414,11 +428,73 @@ static size_t sentence_end(const char *s, size_t len, size_t i)
     return j;
 }
 
+static int is_digit(char c)
+{
+    return (unsigned char)(c - '0') < 10;
+}
+
+/* The first of '.', '!', '?', '\n' or a digit in s[pos, len), or len: 16
+ * bytes at a time with SSE2 (the splitter reads every byte of a tagged
+ * text, and notes the years on the way). */
+static size_t next_stop(const char *s, size_t pos, size_t len)
+{
+#if defined(__SSE2__)
+    const __m128i dot = _mm_set1_epi8('.'), bang = _mm_set1_epi8('!');
+    const __m128i q = _mm_set1_epi8('?'), nl = _mm_set1_epi8('\n');
+    const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
+    for (; pos + 16 <= len; pos += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + pos));
+        __m128i d = _mm_sub_epi8(x, zero);
+        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, dot), _mm_cmpeq_epi8(x, bang)),
+                                 _mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, nl)));
+        m = _mm_or_si128(m, _mm_cmpeq_epi8(_mm_min_epu8(d, nine), d));
+        unsigned mask = (unsigned)_mm_movemask_epi8(m);
+        if (mask != 0) {
+            return pos + (size_t)__builtin_ctz(mask);
+        }
+    }
+#endif
+    for (; pos < len; pos++) {
+        char c = s[pos];
+        if (c == '.' || c == '!' || c == '?' || c == '\n' || is_digit(c)) {
+            return pos;
+        }
+    }
+    return len;
+}
+
+/* The digits at s[pos]: notes a year (1800-2199, or a decade "1990s") of
+ * the sentence being split; returns the length of the run. Thousands
+ * ("2,000") and longer numbers are not years. */
+static size_t note_year(wl_tags *t, const char *s, size_t len, size_t pos, size_t start)
+{
+    size_t run = 0;
+    int y;
+
+    while (pos + run < len && is_digit(s[pos + run])) {
+        run++;
+    }
+    if (run != 4 ||
+        (pos >= start + 2 && (s[pos - 1] == ',' || s[pos - 1] == '.') && is_digit(s[pos - 2]))) {
+        return run;
+    }
+    y = (s[pos] - '0') * 1000 + (s[pos + 1] - '0') * 100 + (s[pos + 2] - '0') * 10 +
+        (s[pos + 3] - '0');
+    if (y >= 1800 && y <= 2199) {
+        if (grow(&t->years, &t->cap_years, t->n_years + 1, sizeof(*t->years)) != 0) {
+            t->years_oom = 1;
+            return run;
+        }
+        t->years[t->n_years++] =
+            (struct year){(uint16_t)y, (uint16_t)(pos + 4 < len && s[pos + 4] == 's' ? y + 9 : y)};
+    }
+    return run;
+}
+
 /* Splits a field into paragraphs (lines) and sentences. */
 static int segment(wl_tags *t, const char *s, size_t len, int field)
 {
-    static const unsigned char stop[256] = {['\n'] = 1, ['.'] = 1, ['!'] = 1, ['?'] = 1};
-    size_t pos = 0;
+    size_t pos = 0, y0;
     int new_para = 1;
 
     while (pos < len) {
@@ -432,9 +508,12 @@ static int segment(wl_tags *t, const char *s, size_t len, int field)
         }
         start = pos;
         end = 0;
+        y0 = t->n_years;
         while (pos < len) {
-            while (pos < len && !stop[(unsigned char)s[pos]]) {
-                pos++;
+            pos = next_stop(s, pos, len);
+            if (pos < len && is_digit(s[pos])) {
+                pos += note_year(t, s, len, pos, start);
+                continue;
             }
             if (pos >= len || s[pos] == '\n') {
                 end = pos;
@@ -463,11 +542,15 @@ static int segment(wl_tags *t, const char *s, size_t len, int field)
         if (grow(&t->s, &t->cap_s, t->n_s + 1, sizeof(*t->s)) != 0) {
             return NL_ENOMEM;
         }
-        t->s[t->n_s++] = (struct sent){
-            (uint32_t)start, (uint32_t)end, (uint32_t)(t->n_p - 1), 0, 0, (unsigned char)field};
+        t->s[t->n_s++] = (struct sent){.start = (uint32_t)start,
+                                       .end = (uint32_t)end,
+                                       .para = (uint32_t)(t->n_p - 1),
+                                       .field = (unsigned char)field,
+                                       .y0 = (uint32_t)y0,
+                                       .ny = (uint32_t)(t->n_years - y0)};
         t->p[t->n_p - 1].s1 = (uint32_t)t->n_s;
     }
-    return 0;
+    return t->years_oom ? NL_ENOMEM : 0;
 }
 
 /* Gives each mention and trigger its sentence, and each sentence its
@@ -606,41 +689,17 @@ static int find_relations(wl_tags *t)
 
 /* ---- events ---------------------------------------------------------------- */
 
-/* Whether the sentence names a year (1800-2199, or a decade "1990s") and
- * none of its years falls within [from, to]: "the 1961 treaty" is not the
- * 2024 one. Thousands ("2,000") and longer numbers are not years. */
-static int dated_elsewhere(const char *s, const struct sent *st, int32_t from, int32_t to)
+/* Whether the sentence names years and none of them falls within [from,
+ * to]: "the 1961 treaty" is not the 2024 one. */
+static int dated_elsewhere(const wl_tags *t, const struct sent *st, int32_t from, int32_t to)
 {
-    int any = 0;
-    size_t i = st->start;
-
-    while (i < st->end) {
-        size_t run = 0;
-        int y, y_end;
-        if (!isdigit((unsigned char)s[i])) {
-            i++;
-            continue;
-        }
-        while (i + run < st->end && isdigit((unsigned char)s[i + run])) {
-            run++;
-        }
-        if (run != 4 || (i >= st->start + 2 && (s[i - 1] == ',' || s[i - 1] == '.') &&
-                         isdigit((unsigned char)s[i - 2]))) {
-            i += run;
-            continue;
-        }
-        y = (s[i] - '0') * 1000 + (s[i + 1] - '0') * 100 + (s[i + 2] - '0') * 10 + (s[i + 3] - '0');
-        y_end = i + 4 < st->end && s[i + 4] == 's' ? y + 9 : y;
-        i += run;
-        if (y < 1800 || y > 2199) {
-            continue;
-        }
-        if (y_end >= from / 10000 && y <= to / 10000) {
+    for (uint32_t i = 0; i < st->ny; i++) {
+        const struct year *y = &t->years[st->y0 + i];
+        if (y->last >= from / 10000 && y->first <= to / 10000) {
             return 0;
         }
-        any = 1;
     }
-    return any;
+    return st->ny > 0;
 }
 
 /* Whether the unit of sentences [s0, s1) mentions enough of e's actors. */
@@ -667,7 +726,7 @@ static int actors_present(const wl_tags *t, const struct wl_event *e, size_t s0,
     return 0;
 }
 
-static int find_events(const watchlist *wl, wl_tags *t, const char *title, const char *text)
+static int find_events(const watchlist *wl, wl_tags *t)
 {
     for (size_t i = 0; i < t->n_t; i++) {
         const struct trig *g = &t->t[i];
@@ -688,8 +747,7 @@ static int find_events(const watchlist *wl, wl_tags *t, const char *title, const
                 s0 = t->p[st->para].s0;
                 s1 = t->p[st->para].s1;
             }
-            if (!actors_present(t, e, s0, s1) ||
-                dated_elsewhere(st->field == TITLE ? title : text, st, e->from, e->to)) {
+            if (!actors_present(t, e, s0, s1) || dated_elsewhere(t, st, e->from, e->to)) {
                 continue;
             }
             t->e_last[ev] = g->sent;
@@ -840,7 +898,7 @@ int wl_tag(const watchlist *wl, const wl_doc *doc, wl_tags *t)
             rc = find_relations(t);
         }
         if (rc == 0) {
-            rc = find_events(wl, t, doc->title, doc->text);
+            rc = find_events(wl, t);
         }
     }
     if (rc == 0) {
