@@ -370,16 +370,29 @@ static int is_space_at(const char *s, size_t len, size_t i)
 /* Abbreviations after which a period does not end a sentence. */
 static int is_abbreviation(const char *w, size_t n)
 {
-    static const char *const abbr[] = {
-        "Mr",   "Mrs",  "Ms",  "Dr",  "Prof",   "St",  "Gen", "Sen", "Rep", "Gov",  "Lt",
-        "Col",  "Capt", "Jr",  "Sr",  "No",     "Vol", "vs",  "etc", "Inc", "Ltd",  "Co",
-        "Corp", "Jan",  "Feb", "Mar", "Apr",    "Jun", "Jul", "Aug", "Sep", "Sept", "Oct",
-        "Nov",  "Dec",  "e.g", "i.e", "approx", "Amb", "Adm", "Maj", "Sgt", "Pres", NULL};
+#define A(s)                                                                                       \
+    {                                                                                              \
+        s, sizeof(s) - 1                                                                           \
+    }
+    static const struct {
+        const char *s;
+        size_t n;
+    } abbr[] = {A("Mr"),  A("Mrs"),  A("Ms"),     A("Dr"),   A("Prof"), A("St"),   A("Gen"),
+                A("Sen"), A("Rep"),  A("Gov"),    A("Lt"),   A("Col"),  A("Capt"), A("Jr"),
+                A("Sr"),  A("No"),   A("Vol"),    A("vs"),   A("etc"),  A("Inc"),  A("Ltd"),
+                A("Co"),  A("Corp"), A("Jan"),    A("Feb"),  A("Mar"),  A("Apr"),  A("Jun"),
+                A("Jul"), A("Aug"),  A("Sep"),    A("Sept"), A("Oct"),  A("Nov"),  A("Dec"),
+                A("e.g"), A("i.e"),  A("approx"), A("Amb"),  A("Adm"),  A("Maj"),  A("Sgt"),
+                A("Pres")};
+#undef A
     if (n == 1 && isupper((unsigned char)w[0])) {
         return 1; /* an initial: "J. Smith", "D.C." */
     }
-    for (int i = 0; abbr[i] != NULL; i++) {
-        if (strlen(abbr[i]) == n && memcmp(abbr[i], w, n) == 0) {
+    if (n > 6) {
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(abbr) / sizeof(abbr[0]); i++) {
+        if (abbr[i].n == n && abbr[i].s[0] == w[0] && memcmp(abbr[i].s, w, n) == 0) {
             return 1;
         }
     }
@@ -847,9 +860,9 @@ static void write_json(const watchlist *wl, wl_tags *t, const wl_doc *doc)
         }
         /* ids are slugs: nothing to escape */
         jw_lit(w, "{\"actors\":[\"");
-        jw_raw(w, wl->actors[r->a].id, strlen(wl->actors[r->a].id));
+        jw_raw(w, wl->actors[r->a].id, wl->actors[r->a].id_len);
         jw_lit(w, "\",\"");
-        jw_raw(w, wl->actors[r->b].id, strlen(wl->actors[r->b].id));
+        jw_raw(w, wl->actors[r->b].id, wl->actors[r->b].id_len);
         jw_lit(w, "\"],\"count\":");
         jw_uint(w, r->count);
         jw_lit(w, ",\"sentences\":[");
@@ -868,7 +881,7 @@ static void write_json(const watchlist *wl, wl_tags *t, const wl_doc *doc)
         jw_lit(w, "}");
     }
     jw_lit(w, "]");
-    jw_raw(w, wl->version_json, strlen(wl->version_json));
+    jw_raw(w, wl->version_json, wl->version_json_len);
 }
 
 int wl_tag(const watchlist *wl, const wl_doc *doc, wl_tags *t)

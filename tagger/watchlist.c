@@ -513,6 +513,7 @@ static int load_actor(struct loader *ld, size_t i, json_t *a, const char **surna
         return rc;
     }
     wl->actors[i].id = strdup(id);
+    wl->actors[i].id_len = strlen(id);
     wl->actors[i].kind = strdup(kind);
     wl->actors[i].person = strcmp(kind, "person") == 0;
     wl->actors[i].surname = WL_NONE;
@@ -943,6 +944,7 @@ static int load_all(struct loader *ld, json_t *root)
     wl->events = calloc(json_array_size(events) + 1, sizeof(*wl->events));
     qv = json_quote(wl->version);
     wl->version_json = qv != NULL ? json_fragment(",\"watchlist_version\":%s}", qv) : NULL;
+    wl->version_json_len = wl->version_json != NULL ? strlen(wl->version_json) : 0;
     free(qv);
     if (surnames == NULL || wl->actors == NULL || wl->events == NULL || wl->version_json == NULL) {
         free(surnames);

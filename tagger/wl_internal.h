@@ -12,6 +12,7 @@
 
 struct wl_actor {
     char *id;
+    size_t id_len;
     char *kind;
     int person;
     size_t surname; /* index into surnames, or WL_NONE */
@@ -63,6 +64,7 @@ struct wl_cue {
 struct watchlist {
     char *version;
     char *version_json; /* `,"watchlist_version":"…"}` */
+    size_t version_json_len;
     struct wl_actor *actors;
     size_t n_actors;
     struct wl_event *events;
