@@ -48,6 +48,7 @@ static int jw_grow(jw *w, size_t more)
     return 1;
 }
 
+/* The text is NUL-terminated only by jw_end: appends skip it. */
 static inline void jw_raw(jw *w, const char *s, size_t n)
 {
     if (w->cap - w->len < n + 1 && !jw_grow(w, n)) {
@@ -55,7 +56,39 @@ static inline void jw_raw(jw *w, const char *s, size_t n)
     }
     memcpy(w->p + w->len, s, n);
     w->len += n;
-    w->p[w->len] = '\0';
+}
+
+/* Room for n more bytes at the end, for a caller that writes them with
+ * jw_put_* and then sets len; NULL (and oom) if there is none. */
+static inline char *jw_reserve(jw *w, size_t n)
+{
+    if (w->cap - w->len < n + 1 && !jw_grow(w, n)) {
+        return NULL;
+    }
+    return w->p + w->len;
+}
+
+/* v in decimal at p; returns the end. */
+static inline char *jw_put_uint(char *p, uint32_t v)
+{
+    char tmp[10];
+    size_t i = sizeof(tmp);
+
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    memcpy(p, tmp + i, sizeof(tmp) - i);
+    return p + (sizeof(tmp) - i);
+}
+
+#define jw_put_lit(p, s) (memcpy((p), (s), sizeof(s) - 1), (p) + sizeof(s) - 1)
+
+static inline void jw_end(jw *w)
+{
+    if (jw_reserve(w, 0) != NULL) {
+        w->p[w->len] = '\0';
+    }
 }
 
 #define jw_lit(w, s) jw_raw((w), (s), sizeof(s) - 1)

@@ -352,6 +352,7 @@ static char *json_quote(const char *s)
 {
     jw w = {0};
     jw_str(&w, s, strlen(s));
+    jw_end(&w);
     if (w.oom) {
         free(w.p);
         return NULL;
