@@ -6,6 +6,8 @@
 
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
+#include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -92,36 +94,6 @@ int px_plain(const char *buf, size_t len, px_doc *doc, char *errbuf, size_t errl
     return 0;
 }
 
-/* Elements whose whole subtree is page furniture, not article text. */
-static int is_skipped(const char *name)
-{
-    static const char *const skip[] = {"script", "style",  "noscript", "nav",    "header",
-                                       "footer", "aside",  "form",     "iframe", "svg",
-                                       "button", "select", "template", "head",   "object",
-                                       "embed",  "canvas", "menu",     NULL};
-    for (int i = 0; skip[i] != NULL; i++) {
-        if (strcasecmp(name, skip[i]) == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-static int is_block(const char *name)
-{
-    static const char *const block[] = {
-        "p",    "div",   "br",      "li",      "ul",      "ol",         "h1",      "h2",
-        "h3",   "h4",    "h5",      "h6",      "tr",      "table",      "section", "article",
-        "main", "pre",   "dd",      "dt",      "dl",      "blockquote", "figure",  "figcaption",
-        "hr",   "title", "address", "details", "summary", NULL};
-    for (int i = 0; block[i] != NULL; i++) {
-        if (strcasecmp(name, block[i]) == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /* Appends text with runs of whitespace collapsed to one space; *pending_sep
  * is 1 when a paragraph break is owed before the next visible text. */
 static int append_text(nl_buf *b, const char *s, int *pending_sep)
@@ -175,6 +147,445 @@ static char *node_text(xmlNode *n, size_t *len)
     return out;
 }
 
+/* ---- boilerplate removal ----------------------------------------------
+ *
+ * Two passes over the libxml2 tree, both iterative (hostile pages nest
+ * deeply; the parse uses XML_PARSE_HUGE so libxml2 2.9 does not silently
+ * stop building the tree at depth 256).
+ *
+ * 1. Statistics, bottom up, per element: visible text (non-space
+ *    characters), the part of it inside links, and "good" text: the text of
+ *    paragraph-like blocks (a block's own text, not counting nested blocks)
+ *    that are long enough and not mostly links.
+ * 2. The content root is the element with the best good text minus a share
+ *    of the other text it holds (the densest container of paragraphs). Its
+ *    subtree is written out in reading order, dropping subtrees that are
+ *    furniture: link lists, class/id hints (comment, share, related, ...)
+ *    weighed against how much of the article's good text they hold, and
+ *    short non-paragraph blocks (bylines, labels, captions).
+ *
+ * A page whose best root holds too little good text is not an article:
+ * empty text and a reason. */
+
+enum {
+    K_INLINE = 0, /* text flows through: a, span, b, ... */
+    K_BLOCK,      /* starts a paragraph: p, div, li, h2, ... */
+    K_SKIP,       /* never text: script, style, nav, ... */
+    K_BR,         /* line break */
+    K_CELL,       /* table cell: a space */
+};
+
+/* Tag flags beyond the kind. */
+enum {
+    F_PARA = 1,  /* a paragraph even when short: p, li, h2-h6, blockquote, pre, ... */
+    F_SOFT = 2,  /* furniture unless it holds the article: header, footer, aside, form */
+    F_TITLE = 4, /* h1: the headline, which goes to the title */
+    F_CAPTION = 8,
+    F_LINK = 16,
+};
+
+typedef struct px_stat {
+    uint32_t text; /* visible non-space characters in the subtree */
+    uint32_t link; /* of which inside <a> */
+    uint32_t good; /* of which in good paragraphs */
+    uint32_t own;  /* block: characters not inside a nested block */
+    uint32_t own_link;
+    int32_t blk; /* nearest block ancestor or self, -1 if none */
+    uint8_t kind;
+    uint8_t flags;
+    int8_t hint; /* class/id: < 0 furniture, > 0 content */
+    uint8_t in_link;
+} px_stat;
+
+typedef struct px_tags {
+    const char *name;
+    uint8_t kind, flags;
+} px_tags;
+
+static const px_tags tag_table[] = {
+    {"a", K_INLINE, F_LINK},
+    {"address", K_BLOCK, 0},
+    {"article", K_BLOCK, 0},
+    {"aside", K_BLOCK, F_SOFT},
+    {"blockquote", K_BLOCK, F_PARA},
+    {"br", K_BR, 0},
+    {"button", K_SKIP, 0},
+    {"canvas", K_SKIP, 0},
+    {"caption", K_BLOCK, F_CAPTION},
+    {"center", K_BLOCK, 0},
+    {"dd", K_BLOCK, F_PARA},
+    {"details", K_BLOCK, 0},
+    {"dialog", K_SKIP, 0},
+    {"div", K_BLOCK, 0},
+    {"dl", K_BLOCK, 0},
+    {"dt", K_BLOCK, F_PARA},
+    {"embed", K_SKIP, 0},
+    {"fieldset", K_BLOCK, 0},
+    {"figcaption", K_BLOCK, F_CAPTION},
+    {"figure", K_BLOCK, 0},
+    {"footer", K_BLOCK, F_SOFT},
+    {"form", K_BLOCK, F_SOFT},
+    {"h1", K_BLOCK, F_TITLE},
+    {"h2", K_BLOCK, F_PARA},
+    {"h3", K_BLOCK, F_PARA},
+    {"h4", K_BLOCK, F_PARA},
+    {"h5", K_BLOCK, F_PARA},
+    {"h6", K_BLOCK, F_PARA},
+    {"head", K_SKIP, 0},
+    {"header", K_BLOCK, F_SOFT},
+    {"hr", K_BLOCK, 0},
+    {"iframe", K_SKIP, 0},
+    {"img", K_SKIP, 0},
+    {"input", K_SKIP, 0},
+    {"label", K_SKIP, 0},
+    {"li", K_BLOCK, F_PARA},
+    {"main", K_BLOCK, 0},
+    {"map", K_SKIP, 0},
+    {"menu", K_SKIP, 0},
+    {"nav", K_SKIP, 0},
+    {"noscript", K_SKIP, 0},
+    {"object", K_SKIP, 0},
+    {"ol", K_BLOCK, 0},
+    {"option", K_SKIP, 0},
+    {"p", K_BLOCK, F_PARA},
+    {"picture", K_SKIP, 0},
+    {"pre", K_BLOCK, F_PARA},
+    {"script", K_SKIP, 0},
+    {"section", K_BLOCK, 0},
+    {"select", K_SKIP, 0},
+    {"style", K_SKIP, 0},
+    {"summary", K_BLOCK, 0},
+    {"svg", K_SKIP, 0},
+    {"table", K_BLOCK, 0},
+    {"td", K_CELL, 0},
+    {"template", K_SKIP, 0},
+    {"textarea", K_SKIP, 0},
+    {"th", K_CELL, 0},
+    {"title", K_SKIP, 0},
+    {"tr", K_BLOCK, 0},
+    {"ul", K_BLOCK, 0},
+    {"video", K_SKIP, 0},
+    {"audio", K_SKIP, 0},
+};
+
+static const px_tags *tag_lookup(const char *name)
+{
+    /* a few hundred thousand lookups per second: a binary search over the
+     * sorted table would do, but most names are a, p, div, span, li */
+    size_t lo = 0, hi = sizeof(tag_table) / sizeof(tag_table[0]);
+    if (name[0] == 'a' && name[1] == '\0') {
+        return &tag_table[0];
+    }
+    for (size_t i = lo; i < hi; i++) {
+        if (tag_table[i].name[0] == name[0] && strcmp(tag_table[i].name, name) == 0) {
+            return &tag_table[i];
+        }
+    }
+    return NULL;
+}
+
+/* Words in class and id values that mark page furniture, matched inside
+ * the lower-cased value; the short ones only as whole tokens. */
+static const char *const neg_words[] = {
+    "comment",    "share",    "sharing",   "social",    "related",    "newsletter",   "subscri",
+    "cookie",     "consent",  "gdpr",      "advert",    "promo",      "sponsor",      "sidebar",
+    "breadcrumb", "footer",   "masthead",  "navbar",    "navigation", "popup",        "modal",
+    "recommend",  "trending", "outbrain",  "taboola",   "disqus",     "byline",       "author",
+    "caption",    "signup",   "sign-up",   "toolbar",   "widget",     "most-popular", "mostpopular",
+    "read-more",  "readmore", "more-from", "also-like", "paywall",    "banner",       "hidden",
+    "skip",       "print",    "dateline",  "timestamp", "credit",     "tags",         "follow",
+    "login",      "meta",     NULL};
+static const char *const neg_tokens[] = {"ad",   "ads", "nav",  "menu",  "tag",   "share", "date",
+                                         "time", "pub", "rail", "aside", "tools", NULL};
+static const char *const pos_words[] = {"article", "content", "entry", "post-body", "story",
+                                        "text",    "body",    "main",  "blog",      NULL};
+
+static int has_token(const char *v, size_t n, const char *tok)
+{
+    size_t tl = strlen(tok);
+    for (size_t i = 0; i + tl <= n; i++) {
+        if ((i == 0 || !isalnum((unsigned char)v[i - 1])) && memcmp(v + i, tok, tl) == 0 &&
+            (i + tl == n || !isalnum((unsigned char)v[i + tl]))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* -1 furniture, +1 content, 0 neither, from one class or id value. */
+static int hint_of(const char *value)
+{
+    char v[256];
+    size_t n = 0;
+    for (; value[n] != '\0' && n < sizeof(v) - 1; n++) {
+        v[n] = (char)tolower((unsigned char)value[n]);
+    }
+    v[n] = '\0';
+    for (int i = 0; neg_words[i] != NULL; i++) {
+        if (strstr(v, neg_words[i]) != NULL) {
+            return -1;
+        }
+    }
+    for (int i = 0; neg_tokens[i] != NULL; i++) {
+        if (has_token(v, n, neg_tokens[i])) {
+            return -1;
+        }
+    }
+    for (int i = 0; pos_words[i] != NULL; i++) {
+        if (strstr(v, pos_words[i]) != NULL) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int8_t element_hint(const xmlNode *n)
+{
+    int h = 0;
+    for (const xmlAttr *a = n->properties; a != NULL; a = a->next) {
+        const char *an = (const char *)a->name;
+        if (a->children == NULL || a->children->content == NULL) {
+            continue;
+        }
+        if (strcmp(an, "class") == 0 || strcmp(an, "id") == 0) {
+            int x = hint_of((const char *)a->children->content);
+            if (x < 0) {
+                return -1;
+            }
+            if (x > 0) {
+                h = 1;
+            }
+        } else if (strcmp(an, "itemprop") == 0 &&
+                   strcmp((const char *)a->children->content, "articleBody") == 0) {
+            h = 2;
+        } else if (strcmp(an, "role") == 0) {
+            const char *r = (const char *)a->children->content;
+            if (strcmp(r, "navigation") == 0 || strcmp(r, "complementary") == 0 ||
+                strcmp(r, "banner") == 0 || strcmp(r, "contentinfo") == 0 ||
+                strcmp(r, "dialog") == 0 || strcmp(r, "alert") == 0) {
+                return -1;
+            }
+        } else if (strcmp(an, "hidden") == 0 ||
+                   (strcmp(an, "aria-hidden") == 0 &&
+                    strcmp((const char *)a->children->content, "true") == 0)) {
+            return -1;
+        }
+    }
+    return (int8_t)h;
+}
+
+/* Visible non-space characters (UTF-8 lead bytes) of a text node. */
+static uint32_t visible_len(const xmlChar *s)
+{
+    uint32_t n = 0;
+    for (; *s != '\0'; s++) {
+        unsigned char c = *s;
+        if (c > ' ' && (c & 0xC0) != 0x80) {
+            n++;
+        }
+    }
+    return n;
+}
+
+#define PX_MIN_PARA 30     /* characters for a block's own text to count as a paragraph */
+#define PX_MIN_ARTICLE 120 /* good characters below which a page is not an article */
+
+static px_stat *stat_of(px_stat *st, const xmlNode *n)
+{
+    uintptr_t i = (uintptr_t)n->_private;
+    return i == 0 ? NULL : &st[i - 1];
+}
+
+/* Pass 1. Returns the stats array (one per element under body, indexed by
+ * _private - 1), or NULL if out of memory. */
+static px_stat *compute_stats(xmlNode *body, size_t *count)
+{
+    size_t cap = 1024, used = 0;
+    px_stat *st = malloc(cap * sizeof(*st));
+    xmlNode *n = body;
+
+    if (st == NULL) {
+        return NULL;
+    }
+    for (;;) {
+        int descend = 0;
+        if (n->type == XML_ELEMENT_NODE) {
+            const px_tags *t = tag_lookup((const char *)n->name);
+            px_stat *ps = n == body ? NULL : stat_of(st, n->parent);
+            px_stat *s;
+            if (used == cap) {
+                px_stat *grown = realloc(st, 2 * cap * sizeof(*st));
+                if (grown == NULL) {
+                    free(st);
+                    return NULL;
+                }
+                st = grown;
+                cap *= 2;
+                ps = n == body ? NULL : stat_of(st, n->parent);
+            }
+            s = &st[used];
+            memset(s, 0, sizeof(*s));
+            n->_private = (void *)(uintptr_t)(used + 1);
+            s->kind = t != NULL ? t->kind : K_INLINE;
+            s->flags = t != NULL ? t->flags : 0;
+            s->in_link = (ps != NULL && ps->in_link) || (s->flags & F_LINK);
+            s->blk = s->kind == K_BLOCK || n == body ? (int32_t)used : (ps != NULL ? ps->blk : -1);
+            s->hint = s->kind == K_SKIP ? 0 : element_hint(n);
+            used++;
+            descend = s->kind != K_SKIP && n->children != NULL;
+        } else if ((n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) &&
+                   n->content != NULL && n->parent != NULL) {
+            px_stat *ps = stat_of(st, n->parent);
+            if (ps != NULL) {
+                uint32_t len = visible_len(n->content);
+                ps->text += len;
+                if (ps->in_link) {
+                    ps->link += len;
+                }
+                if (ps->blk >= 0) {
+                    st[ps->blk].own += len;
+                    if (ps->in_link) {
+                        st[ps->blk].own_link += len;
+                    }
+                }
+            }
+        }
+        if (descend) {
+            n = n->children;
+            continue;
+        }
+        /* ascend: finish every element left, adding its totals to its parent */
+        while (n != body && n->next == NULL) {
+            n = n->parent;
+            px_stat *s = stat_of(st, n);
+            if (s->kind == K_BLOCK && s->own >= PX_MIN_PARA && s->own_link * 2 < s->own) {
+                s->good += s->own - s->own_link;
+            }
+            if (n != body) {
+                px_stat *ps = stat_of(st, n->parent);
+                ps->text += s->text;
+                ps->link += s->link;
+                ps->good += s->good;
+            }
+        }
+        if (n == body) {
+            break;
+        }
+        n = n->next;
+    }
+    *count = used;
+    return st;
+}
+
+/* The element under body with the best good text minus a share of the rest. */
+static xmlNode *pick_root(xmlNode *body, px_stat *st)
+{
+    xmlNode *best = body, *n = body;
+    double best_score = -1e18;
+    for (;;) {
+        int descend = 0;
+        if (n->type == XML_ELEMENT_NODE) {
+            px_stat *s = stat_of(st, n);
+            if (s != NULL && s->kind != K_SKIP) {
+                double score = (double)s->good - 0.3 * (double)(s->text - s->good);
+                if (s->hint < 0) {
+                    score *= 0.5;
+                }
+                if (score > best_score) {
+                    best_score = score;
+                    best = n;
+                }
+                descend = n->children != NULL;
+            }
+        }
+        if (descend) {
+            n = n->children;
+            continue;
+        }
+        while (n != body && n->next == NULL) {
+            n = n->parent;
+        }
+        if (n == body) {
+            break;
+        }
+        n = n->next;
+    }
+    return best;
+}
+
+/* 1 if the element's subtree is furniture inside the content root. */
+static int drop_element(const px_stat *s, const px_stat *root)
+{
+    if (s->kind == K_SKIP) {
+        return 1;
+    }
+    if (s->flags & F_TITLE) {
+        return 1;
+    }
+    /* holds most of the article: never furniture, whatever its name */
+    if (s->good * 2 > root->good) {
+        return 0;
+    }
+    if (s->hint < 0 || (s->flags & (F_SOFT | F_CAPTION))) {
+        return 1;
+    }
+    if (s->text > 0 && s->kind == K_BLOCK && s->link * 2 > s->text) {
+        return 1;
+    }
+    /* a short block that is not a paragraph: a label, a date, a credit */
+    if (s->kind == K_BLOCK && !(s->flags & F_PARA) && s->good == 0 && s->text < PX_MIN_PARA) {
+        return 1;
+    }
+    return 0;
+}
+
+static int is_block_kind(const px_stat *s)
+{
+    return s != NULL && (s->kind == K_BLOCK || s->kind == K_BR);
+}
+
+/* Pass 2: the root's text in reading order, one paragraph a line. */
+static int write_text(xmlNode *root, px_stat *st, nl_buf *text)
+{
+    const px_stat *rs = stat_of(st, root);
+    xmlNode *n = root->children;
+    int sep = 0, rc = 0;
+
+    while (n != NULL && rc == 0) {
+        int descend = 0;
+        if (n->type == XML_ELEMENT_NODE) {
+            const px_stat *s = stat_of(st, n);
+            if (s != NULL && !drop_element(s, rs)) {
+                if (is_block_kind(s)) {
+                    sep = 1;
+                } else if (s->kind == K_CELL && text->len > 0 && !sep) {
+                    rc = append_text(text, " ", &sep);
+                }
+                descend = n->children != NULL;
+            }
+        } else if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
+            if (n->content != NULL) {
+                rc = append_text(text, (const char *)n->content, &sep);
+            }
+        }
+        if (descend) {
+            n = n->children;
+            continue;
+        }
+        while (n != NULL && n != root && n->next == NULL) {
+            n = n->parent;
+            if (n != NULL && n->type == XML_ELEMENT_NODE && is_block_kind(stat_of(st, n))) {
+                sep = 1;
+            }
+        }
+        if (n == NULL || n == root) {
+            break;
+        }
+        n = n->next;
+    }
+    return rc;
+}
+
 static xmlNode *find_first(xmlNode *root, const char *name)
 {
     xmlNode *n = root;
@@ -203,8 +614,9 @@ int px_html(const char *buf, size_t len, const char *url, px_doc *doc, char *err
                      HTML_PARSE_NONET | HTML_PARSE_NOIMPLIED | XML_PARSE_HUGE;
     htmlDocPtr hd;
     xmlNode *root, *body, *n;
+    px_stat *st = NULL;
+    size_t count = 0;
     nl_buf text;
-    int sep = 0;
     int rc = 0;
 
     memset(doc, 0, sizeof(*doc));
@@ -230,37 +642,19 @@ int px_html(const char *buf, size_t len, const char *url, px_doc *doc, char *err
     if (body == NULL) {
         body = root;
     }
-    /* Iterative walk: hostile pages nest deeply, recursion would not do. */
     nl_buf_init(&text, len + 1);
-    n = body->children;
-    while (n != NULL && rc == 0) {
-        int descend = 0;
-        if (n->type == XML_ELEMENT_NODE) {
-            const char *name = (const char *)n->name;
-            if (!is_skipped(name)) {
-                if (is_block(name)) {
-                    sep = 1;
-                }
-                descend = n->children != NULL;
-            }
-        } else if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
-            rc = append_text(&text, (const char *)n->content, &sep);
+    st = compute_stats(body, &count);
+    if (st == NULL) {
+        rc = NL_ENOMEM;
+    } else {
+        xmlNode *content = pick_root(body, st);
+        if (stat_of(st, content)->good < PX_MIN_ARTICLE) {
+            doc->reason = "no_article_text";
+        } else {
+            rc = write_text(content, st, &text);
         }
-        if (descend) {
-            n = n->children;
-            continue;
-        }
-        while (n != NULL && n != body && n->next == NULL) {
-            n = n->parent;
-            if (n != NULL && n->type == XML_ELEMENT_NODE && is_block((const char *)n->name)) {
-                sep = 1;
-            }
-        }
-        if (n == NULL || n == body) {
-            break;
-        }
-        n = n->next;
     }
+    free(st);
     xmlFreeDoc(hd);
     if (rc != 0) {
         nl_buf_free(&text);
@@ -287,6 +681,7 @@ int px_html(const char *buf, size_t len, const char *url, px_doc *doc, char *err
     /* libxml2 emits UTF-8, but a lying charset can still leave bad bytes. */
     if (!nl_utf8_valid(doc->text, doc->text_len) || !nl_utf8_valid(doc->title, doc->title_len)) {
         size_t l1, l2;
+        const char *reason = doc->reason;
         char *t1 = nl_utf8_sanitize(doc->title, doc->title_len, (size_t)-1 / 4, &l1);
         char *t2 = nl_utf8_sanitize(doc->text, doc->text_len, (size_t)-1 / 4, &l2);
         px_doc_free(doc);
@@ -299,6 +694,7 @@ int px_html(const char *buf, size_t len, const char *url, px_doc *doc, char *err
         doc->title_len = l1;
         doc->text = t2;
         doc->text_len = l2;
+        doc->reason = reason;
     }
     return 0;
 }
