@@ -8,6 +8,7 @@
 #include <libxml/tree.h>
 #include <ctype.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -195,6 +196,7 @@ typedef struct px_stat {
     uint8_t flags;
     int8_t hint; /* class/id: < 0 furniture, > 0 content */
     uint8_t in_link;
+    uint8_t in_neg; /* self or an ancestor is furniture by name or class */
 } px_stat;
 
 typedef struct px_tags {
@@ -285,27 +287,36 @@ static const px_tags *tag_lookup(const char *name)
 }
 
 /* Words in class and id values that mark page furniture, matched inside
- * the lower-cased value; the short ones only as whole tokens. */
+ * the lower-cased value; the short ones only as a part of a class name
+ * between '-', '_' or spaces, and the shortest ("tag", "date": WordPress
+ * puts "tag-foo" on every article) only as a whole class name. */
 static const char *const neg_words[] = {
-    "comment",    "share",    "sharing",   "social",    "related",    "newsletter",   "subscri",
-    "cookie",     "consent",  "gdpr",      "advert",    "promo",      "sponsor",      "sidebar",
-    "breadcrumb", "footer",   "masthead",  "navbar",    "navigation", "popup",        "modal",
-    "recommend",  "trending", "outbrain",  "taboola",   "disqus",     "byline",       "author",
-    "caption",    "signup",   "sign-up",   "toolbar",   "widget",     "most-popular", "mostpopular",
-    "read-more",  "readmore", "more-from", "also-like", "paywall",    "banner",       "hidden",
-    "skip",       "print",    "dateline",  "timestamp", "credit",     "tags",         "follow",
-    "login",      "meta",     NULL};
-static const char *const neg_tokens[] = {"ad",   "ads", "nav",  "menu",  "tag",   "share", "date",
-                                         "time", "pub", "rail", "aside", "tools", NULL};
+    "comment",   "sharing",    "social",       "related",     "newsletter", "subscri",
+    "cookie",    "consent",    "gdpr",         "advert",      "promo",      "sponsor",
+    "sidebar",   "breadcrumb", "footer",       "masthead",    "navbar",     "navigation",
+    "popup",     "modal",      "recommend",    "trending",    "outbrain",   "taboola",
+    "disqus",    "byline",     "author",       "caption",     "signup",     "sign-up",
+    "toolbar",   "widget",     "most-popular", "mostpopular", "read-more",  "readmore",
+    "more-from", "also-like",  "paywall",      "banner",      "skip",       "dateline",
+    "timestamp", "credit",     "follow",       "login",       NULL};
+static const char *const neg_parts[] = {"ad",   "ads",   "nav",   "menu", "share",
+                                        "rail", "aside", "tools", "meta", NULL};
+static const char *const neg_whole[] = {"tag", "tags", "date", "time", "pub", NULL};
 static const char *const pos_words[] = {"article", "content", "entry", "post-body", "story",
                                         "text",    "body",    "main",  "blog",      NULL};
 
-static int has_token(const char *v, size_t n, const char *tok)
+/* 1 if tok occurs in v[0..n) between delimiters: any non-alphanumeric
+ * byte, or only white space when whole is set. */
+static int has_token(const char *v, size_t n, const char *tok, int whole)
 {
     size_t tl = strlen(tok);
     for (size_t i = 0; i + tl <= n; i++) {
-        if ((i == 0 || !isalnum((unsigned char)v[i - 1])) && memcmp(v + i, tok, tl) == 0 &&
-            (i + tl == n || !isalnum((unsigned char)v[i + tl]))) {
+        unsigned char b = i == 0 ? ' ' : (unsigned char)v[i - 1];
+        unsigned char a = i + tl == n ? ' ' : (unsigned char)v[i + tl];
+        if (memcmp(v + i, tok, tl) != 0) {
+            continue;
+        }
+        if (whole ? (isspace(b) && isspace(a)) : (!isalnum(b) && !isalnum(a))) {
             return 1;
         }
     }
@@ -326,8 +337,13 @@ static int hint_of(const char *value)
             return -1;
         }
     }
-    for (int i = 0; neg_tokens[i] != NULL; i++) {
-        if (has_token(v, n, neg_tokens[i])) {
+    for (int i = 0; neg_parts[i] != NULL; i++) {
+        if (has_token(v, n, neg_parts[i], 0)) {
+            return -1;
+        }
+    }
+    for (int i = 0; neg_whole[i] != NULL; i++) {
+        if (has_token(v, n, neg_whole[i], 1)) {
             return -1;
         }
     }
@@ -338,6 +354,8 @@ static int hint_of(const char *value)
     }
     return 0;
 }
+
+#define PX_HIDDEN (-100) /* not rendered: display:none, hidden, aria-hidden */
 
 static int8_t element_hint(const xmlNode *n)
 {
@@ -365,10 +383,16 @@ static int8_t element_hint(const xmlNode *n)
                 strcmp(r, "dialog") == 0 || strcmp(r, "alert") == 0) {
                 return -1;
             }
+        } else if (strcmp(an, "style") == 0) {
+            const char *v = (const char *)a->children->content;
+            if (strstr(v, "display:none") != NULL || strstr(v, "display: none") != NULL ||
+                strstr(v, "visibility:hidden") != NULL || strstr(v, "visibility: hidden") != NULL) {
+                return PX_HIDDEN;
+            }
         } else if (strcmp(an, "hidden") == 0 ||
                    (strcmp(an, "aria-hidden") == 0 &&
                     strcmp((const char *)a->children->content, "true") == 0)) {
-            return -1;
+            return PX_HIDDEN;
         }
     }
     return (int8_t)h;
@@ -431,6 +455,11 @@ static px_stat *compute_stats(xmlNode *body, size_t *count)
             s->in_link = (ps != NULL && ps->in_link) || (s->flags & F_LINK);
             s->blk = s->kind == K_BLOCK || n == body ? (int32_t)used : (ps != NULL ? ps->blk : -1);
             s->hint = s->kind == K_SKIP ? 0 : element_hint(n);
+            if (s->hint == PX_HIDDEN) {
+                s->kind = K_SKIP;
+                s->hint = 0;
+            }
+            s->in_neg = (ps != NULL && ps->in_neg) || s->hint < 0 || (s->flags & F_SOFT);
             used++;
             descend = s->kind != K_SKIP && n->children != NULL;
         } else if ((n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) &&
@@ -462,10 +491,14 @@ static px_stat *compute_stats(xmlNode *body, size_t *count)
                 s->good += s->own - s->own_link;
             }
             if (n != body) {
+                /* furniture by name or class makes no ancestor look like the
+                 * article, though it can still be the root itself */
                 px_stat *ps = stat_of(st, n->parent);
                 ps->text += s->text;
                 ps->link += s->link;
-                ps->good += s->good;
+                if (s->hint >= 0 && !(s->flags & F_SOFT)) {
+                    ps->good += s->good;
+                }
             }
         }
         if (n == body) {
@@ -488,8 +521,9 @@ static xmlNode *pick_root(xmlNode *body, px_stat *st)
             px_stat *s = stat_of(st, n);
             if (s != NULL && s->kind != K_SKIP) {
                 double score = (double)s->good - 0.3 * (double)(s->text - s->good);
-                if (s->hint < 0) {
-                    score *= 0.5;
+                if (s->in_neg) {
+                    /* a comment or a teaser is the root only when nothing else is */
+                    score *= 0.1;
                 }
                 if (score > best_score) {
                     best_score = score;
@@ -648,6 +682,21 @@ int px_html(const char *buf, size_t len, const char *url, px_doc *doc, char *err
         rc = NL_ENOMEM;
     } else {
         xmlNode *content = pick_root(body, st);
+#ifdef PX_DEBUG
+        if (getenv("PX_DEBUG") != NULL) {
+            for (xmlNode *d = content; d != NULL && d->type == XML_ELEMENT_NODE; d = d->parent) {
+                px_stat *ds = stat_of(st, d);
+                xmlChar *cl = xmlGetProp(d, (const xmlChar *)"class");
+                fprintf(stderr, "root<- %s class=%.60s text=%u link=%u good=%u hint=%d\n", d->name,
+                        cl ? (char *)cl : "", ds ? ds->text : 0, ds ? ds->link : 0,
+                        ds ? ds->good : 0, ds ? ds->hint : 0);
+                xmlFree(cl);
+                if (ds == NULL) {
+                    break;
+                }
+            }
+        }
+#endif
         if (stat_of(st, content)->good < PX_MIN_ARTICLE) {
             doc->reason = "no_article_text";
         } else {
