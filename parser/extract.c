@@ -183,6 +183,7 @@ enum {
     F_TITLE = 4, /* h1: the headline, which goes to the title */
     F_CAPTION = 8,
     F_LINK = 16,
+    F_HEAD = 32, /* h1-h6 */
 };
 
 typedef struct px_stat {
@@ -196,7 +197,10 @@ typedef struct px_stat {
     uint8_t flags;
     int8_t hint; /* class/id: < 0 furniture, > 0 content */
     uint8_t in_link;
-    uint8_t in_neg; /* self or an ancestor is furniture by name or class */
+    uint8_t in_neg;    /* self or an ancestor is furniture by name or class */
+    uint16_t nchild;   /* element children with text */
+    uint16_t ncard;    /* of which teaser-like: short, with a linked heading */
+    uint8_t link_head; /* holds a heading that is mostly a link */
 } px_stat;
 
 typedef struct px_tags {
@@ -227,12 +231,12 @@ static const px_tags tag_table[] = {
     {"figure", K_BLOCK, 0},
     {"footer", K_BLOCK, F_SOFT},
     {"form", K_BLOCK, F_SOFT},
-    {"h1", K_BLOCK, F_TITLE},
-    {"h2", K_BLOCK, F_PARA},
-    {"h3", K_BLOCK, F_PARA},
-    {"h4", K_BLOCK, F_PARA},
-    {"h5", K_BLOCK, F_PARA},
-    {"h6", K_BLOCK, F_PARA},
+    {"h1", K_BLOCK, F_TITLE | F_HEAD},
+    {"h2", K_BLOCK, F_PARA | F_HEAD},
+    {"h3", K_BLOCK, F_PARA | F_HEAD},
+    {"h4", K_BLOCK, F_PARA | F_HEAD},
+    {"h5", K_BLOCK, F_PARA | F_HEAD},
+    {"h6", K_BLOCK, F_PARA | F_HEAD},
     {"head", K_SKIP, 0},
     {"header", K_BLOCK, F_SOFT},
     {"hr", K_BLOCK, 0},
@@ -411,8 +415,10 @@ static uint32_t visible_len(const xmlChar *s)
     return n;
 }
 
-#define PX_MIN_PARA 30     /* characters for a block's own text to count as a paragraph */
-#define PX_MIN_ARTICLE 120 /* good characters below which a page is not an article */
+#define PX_MIN_PARA 30      /* characters for a block's own text to count as a paragraph */
+#define PX_CARD_LINK_PCT 10 /* link share of a teaser */
+#define PX_CARD_MAX 1000    /* characters of a teaser at most */
+#define PX_MIN_ARTICLE 120  /* good characters below which a page is not an article */
 
 static px_stat *stat_of(px_stat *st, const xmlNode *n)
 {
@@ -490,12 +496,29 @@ static px_stat *compute_stats(xmlNode *body, size_t *count)
             if (s->kind == K_BLOCK && s->own >= PX_MIN_PARA && s->own_link * 2 < s->own) {
                 s->good += s->own - s->own_link;
             }
+            if (s->kind == K_BLOCK && (s->flags & F_HEAD) && s->link * 2 > s->text) {
+                s->link_head = 1;
+            }
+            /* A run of teasers (each a linked heading plus a little text,
+             * like the items of a related-stories or more-news list) is
+             * furniture, however long their summaries. */
+            if (s->nchild >= 3 && s->ncard * 10 >= s->nchild * 6 && s->hint >= 0) {
+                s->hint = -1;
+            }
             if (n != body) {
                 /* furniture by name or class makes no ancestor look like the
                  * article, though it can still be the root itself */
                 px_stat *ps = stat_of(st, n->parent);
                 ps->text += s->text;
                 ps->link += s->link;
+                ps->link_head |= s->link_head;
+                if (s->text > 0 && s->kind != K_SKIP && ps->nchild < UINT16_MAX) {
+                    ps->nchild++;
+                    if (s->link_head && s->link * 100 >= s->text * PX_CARD_LINK_PCT &&
+                        s->text < PX_CARD_MAX) {
+                        ps->ncard++;
+                    }
+                }
                 if (s->hint >= 0 && !(s->flags & F_SOFT)) {
                     ps->good += s->good;
                 }
