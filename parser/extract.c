@@ -418,6 +418,7 @@ static uint32_t visible_len(const xmlChar *s)
 #define PX_MIN_PARA 30      /* characters for a block's own text to count as a paragraph */
 #define PX_CARD_LINK_PCT 10 /* link share of a teaser */
 #define PX_CARD_MAX 1000    /* characters of a teaser at most */
+#define PX_ROOT_KEEP 0.9    /* share of the root's score a child needs to replace it */
 #define PX_MIN_ARTICLE 120  /* good characters below which a page is not an article */
 
 static px_stat *stat_of(px_stat *st, const xmlNode *n)
@@ -533,7 +534,17 @@ static px_stat *compute_stats(xmlNode *body, size_t *count)
     return st;
 }
 
-/* The element under body with the best good text minus a share of the rest. */
+static double root_score(const px_stat *s)
+{
+    double score = (double)s->good - 0.3 * (double)(s->text - s->good);
+    /* a comment or a teaser is the root only when nothing else is */
+    return s->in_neg ? score * 0.1 : score;
+}
+
+/* The element under body with the best good text minus a share of the
+ * rest; then, while one child holds nearly all of that score, the child:
+ * the smallest container of the article, so that a stray line beside it
+ * (a copyright notice, a box) does not pull its whole column in. */
 static xmlNode *pick_root(xmlNode *body, px_stat *st)
 {
     xmlNode *best = body, *n = body;
@@ -543,11 +554,7 @@ static xmlNode *pick_root(xmlNode *body, px_stat *st)
         if (n->type == XML_ELEMENT_NODE) {
             px_stat *s = stat_of(st, n);
             if (s != NULL && s->kind != K_SKIP) {
-                double score = (double)s->good - 0.3 * (double)(s->text - s->good);
-                if (s->in_neg) {
-                    /* a comment or a teaser is the root only when nothing else is */
-                    score *= 0.1;
-                }
+                double score = root_score(s);
                 if (score > best_score) {
                     best_score = score;
                     best = n;
@@ -567,7 +574,22 @@ static xmlNode *pick_root(xmlNode *body, px_stat *st)
         }
         n = n->next;
     }
-    return best;
+    for (;;) {
+        xmlNode *next = NULL;
+        double next_score = -1e18;
+        for (xmlNode *c = best->children; c != NULL; c = c->next) {
+            px_stat *s = c->type == XML_ELEMENT_NODE ? stat_of(st, c) : NULL;
+            if (s != NULL && s->kind != K_SKIP && root_score(s) > next_score) {
+                next_score = root_score(s);
+                next = c;
+            }
+        }
+        if (next == NULL || best_score <= 0 || next_score < PX_ROOT_KEEP * best_score) {
+            return best;
+        }
+        best = next;
+        best_score = next_score;
+    }
 }
 
 /* 1 if the element's subtree is furniture inside the content root. */
