@@ -6,6 +6,9 @@
 
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
+#include <ctype.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -92,36 +95,6 @@ int px_plain(const char *buf, size_t len, px_doc *doc, char *errbuf, size_t errl
     return 0;
 }
 
-/* Elements whose whole subtree is page furniture, not article text. */
-static int is_skipped(const char *name)
-{
-    static const char *const skip[] = {"script", "style",  "noscript", "nav",    "header",
-                                       "footer", "aside",  "form",     "iframe", "svg",
-                                       "button", "select", "template", "head",   "object",
-                                       "embed",  "canvas", "menu",     NULL};
-    for (int i = 0; skip[i] != NULL; i++) {
-        if (strcasecmp(name, skip[i]) == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-static int is_block(const char *name)
-{
-    static const char *const block[] = {
-        "p",    "div",   "br",      "li",      "ul",      "ol",         "h1",      "h2",
-        "h3",   "h4",    "h5",      "h6",      "tr",      "table",      "section", "article",
-        "main", "pre",   "dd",      "dt",      "dl",      "blockquote", "figure",  "figcaption",
-        "hr",   "title", "address", "details", "summary", NULL};
-    for (int i = 0; block[i] != NULL; i++) {
-        if (strcasecmp(name, block[i]) == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /* Appends text with runs of whitespace collapsed to one space; *pending_sep
  * is 1 when a paragraph break is owed before the next visible text. */
 static int append_text(nl_buf *b, const char *s, int *pending_sep)
@@ -175,6 +148,523 @@ static char *node_text(xmlNode *n, size_t *len)
     return out;
 }
 
+/* ---- boilerplate removal ----------------------------------------------
+ *
+ * Two passes over the libxml2 tree, both iterative (hostile pages nest
+ * deeply; the parse uses XML_PARSE_HUGE so libxml2 2.9 does not silently
+ * stop building the tree at depth 256).
+ *
+ * 1. Statistics, bottom up, per element: visible text (non-space
+ *    characters), the part of it inside links, and "good" text: the text of
+ *    paragraph-like blocks (a block's own text, not counting nested blocks)
+ *    that are long enough and not mostly links.
+ * 2. The content root is the element with the best good text minus a share
+ *    of the other text it holds (the densest container of paragraphs). Its
+ *    subtree is written out in reading order, dropping subtrees that are
+ *    furniture: link lists, class/id hints (comment, share, related, ...)
+ *    weighed against how much of the article's good text they hold, and
+ *    short non-paragraph blocks (bylines, labels, captions).
+ *
+ * A page whose best root holds too little good text is not an article:
+ * empty text and a reason. */
+
+enum {
+    K_INLINE = 0, /* text flows through: a, span, b, ... */
+    K_BLOCK,      /* starts a paragraph: p, div, li, h2, ... */
+    K_SKIP,       /* never text: script, style, nav, ... */
+    K_BR,         /* line break */
+    K_CELL,       /* table cell: a space */
+};
+
+/* Tag flags beyond the kind. */
+enum {
+    F_PARA = 1,  /* a paragraph even when short: p, li, h2-h6, blockquote, pre, ... */
+    F_SOFT = 2,  /* furniture unless it holds the article: header, footer, aside, form */
+    F_TITLE = 4, /* h1: the headline, which goes to the title */
+    F_CAPTION = 8,
+    F_LINK = 16,
+    F_HEAD = 32, /* h1-h6 */
+};
+
+typedef struct px_stat {
+    uint32_t text; /* visible non-space characters in the subtree */
+    uint32_t link; /* of which inside <a> */
+    uint32_t good; /* of which in good paragraphs */
+    uint32_t own;  /* block: characters not inside a nested block */
+    uint32_t own_link;
+    int32_t blk; /* nearest block ancestor or self, -1 if none */
+    uint8_t kind;
+    uint8_t flags;
+    int8_t hint; /* class/id: < 0 furniture, > 0 content */
+    uint8_t in_link;
+    uint8_t in_neg;    /* self or an ancestor is furniture by name or class */
+    uint16_t nchild;   /* element children with text */
+    uint16_t ncard;    /* of which teaser-like: short, with a linked heading */
+    uint8_t link_head; /* holds a heading that is mostly a link */
+} px_stat;
+
+typedef struct px_tags {
+    const char *name;
+    uint8_t kind, flags;
+} px_tags;
+
+static const px_tags tag_table[] = {
+    {"a", K_INLINE, F_LINK},
+    {"address", K_BLOCK, 0},
+    {"article", K_BLOCK, 0},
+    {"aside", K_BLOCK, F_SOFT},
+    {"blockquote", K_BLOCK, F_PARA},
+    {"br", K_BR, 0},
+    {"button", K_SKIP, 0},
+    {"canvas", K_SKIP, 0},
+    {"caption", K_BLOCK, F_CAPTION},
+    {"center", K_BLOCK, 0},
+    {"dd", K_BLOCK, F_PARA},
+    {"details", K_BLOCK, 0},
+    {"dialog", K_SKIP, 0},
+    {"div", K_BLOCK, 0},
+    {"dl", K_BLOCK, 0},
+    {"dt", K_BLOCK, F_PARA},
+    {"embed", K_SKIP, 0},
+    {"fieldset", K_BLOCK, 0},
+    {"figcaption", K_BLOCK, F_CAPTION},
+    {"figure", K_BLOCK, 0},
+    {"footer", K_BLOCK, F_SOFT},
+    {"form", K_BLOCK, F_SOFT},
+    {"h1", K_BLOCK, F_TITLE | F_HEAD},
+    {"h2", K_BLOCK, F_PARA | F_HEAD},
+    {"h3", K_BLOCK, F_PARA | F_HEAD},
+    {"h4", K_BLOCK, F_PARA | F_HEAD},
+    {"h5", K_BLOCK, F_PARA | F_HEAD},
+    {"h6", K_BLOCK, F_PARA | F_HEAD},
+    {"head", K_SKIP, 0},
+    {"header", K_BLOCK, F_SOFT},
+    {"hr", K_BLOCK, 0},
+    {"iframe", K_SKIP, 0},
+    {"img", K_SKIP, 0},
+    {"input", K_SKIP, 0},
+    {"label", K_SKIP, 0},
+    {"li", K_BLOCK, F_PARA},
+    {"main", K_BLOCK, 0},
+    {"map", K_SKIP, 0},
+    {"menu", K_SKIP, 0},
+    {"nav", K_SKIP, 0},
+    {"noscript", K_SKIP, 0},
+    {"object", K_SKIP, 0},
+    {"ol", K_BLOCK, 0},
+    {"option", K_SKIP, 0},
+    {"p", K_BLOCK, F_PARA},
+    {"picture", K_SKIP, 0},
+    {"pre", K_BLOCK, F_PARA},
+    {"script", K_SKIP, 0},
+    {"section", K_BLOCK, 0},
+    {"select", K_SKIP, 0},
+    {"style", K_SKIP, 0},
+    {"summary", K_BLOCK, 0},
+    {"svg", K_SKIP, 0},
+    {"table", K_BLOCK, 0},
+    {"td", K_CELL, 0},
+    {"template", K_SKIP, 0},
+    {"textarea", K_SKIP, 0},
+    {"th", K_CELL, 0},
+    {"title", K_SKIP, 0},
+    {"tr", K_BLOCK, 0},
+    {"ul", K_BLOCK, 0},
+    {"video", K_SKIP, 0},
+    {"audio", K_SKIP, 0},
+};
+
+static const px_tags *tag_lookup(const char *name)
+{
+    /* a few hundred thousand lookups per second: a binary search over the
+     * sorted table would do, but most names are a, p, div, span, li */
+    size_t lo = 0, hi = sizeof(tag_table) / sizeof(tag_table[0]);
+    if (name[0] == 'a' && name[1] == '\0') {
+        return &tag_table[0];
+    }
+    for (size_t i = lo; i < hi; i++) {
+        if (tag_table[i].name[0] == name[0] && strcmp(tag_table[i].name, name) == 0) {
+            return &tag_table[i];
+        }
+    }
+    return NULL;
+}
+
+/* Words in class and id values that mark page furniture, matched inside
+ * the lower-cased value; the short ones only as a part of a class name
+ * between '-', '_' or spaces, and the shortest ("tag", "date": WordPress
+ * puts "tag-foo" on every article) only as a whole class name. */
+static const char *const neg_words[] = {
+    "comment",   "sharing",    "social",       "related",     "newsletter", "subscri",
+    "cookie",    "consent",    "gdpr",         "advert",      "promo",      "sponsor",
+    "sidebar",   "breadcrumb", "footer",       "masthead",    "navbar",     "navigation",
+    "popup",     "modal",      "recommend",    "trending",    "outbrain",   "taboola",
+    "disqus",    "byline",     "author",       "caption",     "signup",     "sign-up",
+    "toolbar",   "widget",     "most-popular", "mostpopular", "read-more",  "readmore",
+    "more-from", "also-like",  "paywall",      "banner",      "skip",       "dateline",
+    "timestamp", "credit",     "follow",       "login",       NULL};
+static const char *const neg_parts[] = {"ad",   "ads",   "nav",   "menu", "share",
+                                        "rail", "aside", "tools", "meta", NULL};
+static const char *const neg_whole[] = {"tag", "tags", "date", "time", "pub", NULL};
+static const char *const pos_words[] = {"article", "content", "entry", "post-body", "story",
+                                        "text",    "body",    "main",  "blog",      NULL};
+
+/* 1 if tok occurs in v[0..n) between delimiters: any non-alphanumeric
+ * byte, or only white space when whole is set. */
+static int has_token(const char *v, size_t n, const char *tok, int whole)
+{
+    size_t tl = strlen(tok);
+    for (size_t i = 0; i + tl <= n; i++) {
+        unsigned char b = i == 0 ? ' ' : (unsigned char)v[i - 1];
+        unsigned char a = i + tl == n ? ' ' : (unsigned char)v[i + tl];
+        if (memcmp(v + i, tok, tl) != 0) {
+            continue;
+        }
+        if (whole ? (isspace(b) && isspace(a)) : (!isalnum(b) && !isalnum(a))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* -1 furniture, +1 content, 0 neither, from one class or id value. */
+static int hint_of(const char *value)
+{
+    char v[256];
+    size_t n = 0;
+    for (; value[n] != '\0' && n < sizeof(v) - 1; n++) {
+        v[n] = (char)tolower((unsigned char)value[n]);
+    }
+    v[n] = '\0';
+    for (int i = 0; neg_words[i] != NULL; i++) {
+        if (strstr(v, neg_words[i]) != NULL) {
+            return -1;
+        }
+    }
+    for (int i = 0; neg_parts[i] != NULL; i++) {
+        if (has_token(v, n, neg_parts[i], 0)) {
+            return -1;
+        }
+    }
+    for (int i = 0; neg_whole[i] != NULL; i++) {
+        if (has_token(v, n, neg_whole[i], 1)) {
+            return -1;
+        }
+    }
+    for (int i = 0; pos_words[i] != NULL; i++) {
+        if (strstr(v, pos_words[i]) != NULL) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+#define PX_HIDDEN (-100) /* not rendered: display:none, hidden, aria-hidden */
+
+static int8_t element_hint(const xmlNode *n)
+{
+    int h = 0;
+    for (const xmlAttr *a = n->properties; a != NULL; a = a->next) {
+        const char *an = (const char *)a->name;
+        if (a->children == NULL || a->children->content == NULL) {
+            continue;
+        }
+        if (strcmp(an, "class") == 0 || strcmp(an, "id") == 0) {
+            int x = hint_of((const char *)a->children->content);
+            if (x < 0) {
+                return -1;
+            }
+            if (x > 0) {
+                h = 1;
+            }
+        } else if (strcmp(an, "itemprop") == 0 &&
+                   strcmp((const char *)a->children->content, "articleBody") == 0) {
+            h = 2;
+        } else if (strcmp(an, "role") == 0) {
+            const char *r = (const char *)a->children->content;
+            if (strcmp(r, "navigation") == 0 || strcmp(r, "complementary") == 0 ||
+                strcmp(r, "banner") == 0 || strcmp(r, "contentinfo") == 0 ||
+                strcmp(r, "dialog") == 0 || strcmp(r, "alert") == 0) {
+                return -1;
+            }
+        } else if (strcmp(an, "style") == 0) {
+            const char *v = (const char *)a->children->content;
+            if (strstr(v, "display:none") != NULL || strstr(v, "display: none") != NULL ||
+                strstr(v, "visibility:hidden") != NULL || strstr(v, "visibility: hidden") != NULL) {
+                return PX_HIDDEN;
+            }
+        } else if (strcmp(an, "hidden") == 0 ||
+                   (strcmp(an, "aria-hidden") == 0 &&
+                    strcmp((const char *)a->children->content, "true") == 0)) {
+            return PX_HIDDEN;
+        }
+    }
+    return (int8_t)h;
+}
+
+/* Visible non-space characters (UTF-8 lead bytes) of a text node. */
+static uint32_t visible_len(const xmlChar *s)
+{
+    uint32_t n = 0;
+    for (; *s != '\0'; s++) {
+        unsigned char c = *s;
+        if (c > ' ' && (c & 0xC0) != 0x80) {
+            n++;
+        }
+    }
+    return n;
+}
+
+#define PX_MIN_PARA 30      /* characters for a block's own text to count as a paragraph */
+#define PX_CARD_LINK_PCT 10 /* link share of a teaser */
+#define PX_CARD_MAX 1000    /* characters of a teaser at most */
+#define PX_ROOT_KEEP 0.9    /* share of the root's score a child needs to replace it */
+#define PX_MIN_ARTICLE 120  /* good characters below which a page is not an article */
+
+static px_stat *stat_of(px_stat *st, const xmlNode *n)
+{
+    uintptr_t i = (uintptr_t)n->_private;
+    return i == 0 ? NULL : &st[i - 1];
+}
+
+/* Pass 1. Returns the stats array (one per element under body, indexed by
+ * _private - 1), or NULL if out of memory. */
+static px_stat *compute_stats(xmlNode *body, size_t *count)
+{
+    size_t cap = 1024, used = 0;
+    px_stat *st = malloc(cap * sizeof(*st));
+    xmlNode *n = body;
+
+    if (st == NULL) {
+        return NULL;
+    }
+    for (;;) {
+        int descend = 0;
+        if (n->type == XML_ELEMENT_NODE) {
+            const px_tags *t = tag_lookup((const char *)n->name);
+            px_stat *ps = n == body ? NULL : stat_of(st, n->parent);
+            px_stat *s;
+            if (used == cap) {
+                px_stat *grown = realloc(st, 2 * cap * sizeof(*st));
+                if (grown == NULL) {
+                    free(st);
+                    return NULL;
+                }
+                st = grown;
+                cap *= 2;
+                ps = n == body ? NULL : stat_of(st, n->parent);
+            }
+            s = &st[used];
+            memset(s, 0, sizeof(*s));
+            n->_private = (void *)(uintptr_t)(used + 1);
+            s->kind = t != NULL ? t->kind : K_INLINE;
+            s->flags = t != NULL ? t->flags : 0;
+            s->in_link = (ps != NULL && ps->in_link) || (s->flags & F_LINK);
+            s->blk = s->kind == K_BLOCK || n == body ? (int32_t)used : (ps != NULL ? ps->blk : -1);
+            s->hint = s->kind == K_SKIP ? 0 : element_hint(n);
+            if (s->hint == PX_HIDDEN) {
+                s->kind = K_SKIP;
+                s->hint = 0;
+            }
+            s->in_neg = (ps != NULL && ps->in_neg) || s->hint < 0 || (s->flags & F_SOFT);
+            used++;
+            descend = s->kind != K_SKIP && n->children != NULL;
+        } else if ((n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) &&
+                   n->content != NULL && n->parent != NULL) {
+            px_stat *ps = stat_of(st, n->parent);
+            if (ps != NULL) {
+                uint32_t len = visible_len(n->content);
+                ps->text += len;
+                if (ps->in_link) {
+                    ps->link += len;
+                }
+                if (ps->blk >= 0) {
+                    st[ps->blk].own += len;
+                    if (ps->in_link) {
+                        st[ps->blk].own_link += len;
+                    }
+                }
+            }
+        }
+        if (descend) {
+            n = n->children;
+            continue;
+        }
+        /* ascend: finish every element left, adding its totals to its parent */
+        while (n != body && n->next == NULL) {
+            n = n->parent;
+            px_stat *s = stat_of(st, n);
+            if (s->kind == K_BLOCK && s->own >= PX_MIN_PARA && s->own_link * 2 < s->own) {
+                s->good += s->own - s->own_link;
+            }
+            if (s->kind == K_BLOCK && (s->flags & F_HEAD) && s->link * 2 > s->text) {
+                s->link_head = 1;
+            }
+            /* A run of teasers (each a linked heading plus a little text,
+             * like the items of a related-stories or more-news list) is
+             * furniture, however long their summaries. */
+            if (s->nchild >= 3 && s->ncard * 10 >= s->nchild * 6 && s->hint >= 0) {
+                s->hint = -1;
+            }
+            if (n != body) {
+                /* furniture by name or class makes no ancestor look like the
+                 * article, though it can still be the root itself */
+                px_stat *ps = stat_of(st, n->parent);
+                ps->text += s->text;
+                ps->link += s->link;
+                ps->link_head |= s->link_head;
+                if (s->text > 0 && s->kind != K_SKIP && ps->nchild < UINT16_MAX) {
+                    ps->nchild++;
+                    if (s->link_head && s->link * 100 >= s->text * PX_CARD_LINK_PCT &&
+                        s->text < PX_CARD_MAX) {
+                        ps->ncard++;
+                    }
+                }
+                if (s->hint >= 0 && !(s->flags & F_SOFT)) {
+                    ps->good += s->good;
+                }
+            }
+        }
+        if (n == body) {
+            break;
+        }
+        n = n->next;
+    }
+    *count = used;
+    return st;
+}
+
+static double root_score(const px_stat *s)
+{
+    double score = (double)s->good - 0.3 * (double)(s->text - s->good);
+    /* a comment or a teaser is the root only when nothing else is */
+    return s->in_neg ? score * 0.1 : score;
+}
+
+/* The element under body with the best good text minus a share of the
+ * rest; then, while one child holds nearly all of that score, the child:
+ * the smallest container of the article, so that a stray line beside it
+ * (a copyright notice, a box) does not pull its whole column in. */
+static xmlNode *pick_root(xmlNode *body, px_stat *st)
+{
+    xmlNode *best = body, *n = body;
+    double best_score = -1e18;
+    for (;;) {
+        int descend = 0;
+        if (n->type == XML_ELEMENT_NODE) {
+            px_stat *s = stat_of(st, n);
+            if (s != NULL && s->kind != K_SKIP) {
+                double score = root_score(s);
+                if (score > best_score) {
+                    best_score = score;
+                    best = n;
+                }
+                descend = n->children != NULL;
+            }
+        }
+        if (descend) {
+            n = n->children;
+            continue;
+        }
+        while (n != body && n->next == NULL) {
+            n = n->parent;
+        }
+        if (n == body) {
+            break;
+        }
+        n = n->next;
+    }
+    for (;;) {
+        xmlNode *next = NULL;
+        double next_score = -1e18;
+        for (xmlNode *c = best->children; c != NULL; c = c->next) {
+            px_stat *s = c->type == XML_ELEMENT_NODE ? stat_of(st, c) : NULL;
+            if (s != NULL && s->kind != K_SKIP && root_score(s) > next_score) {
+                next_score = root_score(s);
+                next = c;
+            }
+        }
+        if (next == NULL || best_score <= 0 || next_score < PX_ROOT_KEEP * best_score) {
+            return best;
+        }
+        best = next;
+        best_score = next_score;
+    }
+}
+
+/* 1 if the element's subtree is furniture inside the content root. */
+static int drop_element(const px_stat *s, const px_stat *root)
+{
+    if (s->kind == K_SKIP) {
+        return 1;
+    }
+    if (s->flags & F_TITLE) {
+        return 1;
+    }
+    /* holds most of the article: never furniture, whatever its name */
+    if (s->good * 2 > root->good) {
+        return 0;
+    }
+    if (s->hint < 0 || (s->flags & (F_SOFT | F_CAPTION))) {
+        return 1;
+    }
+    if (s->text > 0 && s->kind == K_BLOCK && s->link * 2 > s->text) {
+        return 1;
+    }
+    /* a short block that is not a paragraph: a label, a date, a credit */
+    if (s->kind == K_BLOCK && !(s->flags & F_PARA) && s->good == 0 && s->text < PX_MIN_PARA) {
+        return 1;
+    }
+    return 0;
+}
+
+static int is_block_kind(const px_stat *s)
+{
+    return s != NULL && (s->kind == K_BLOCK || s->kind == K_BR);
+}
+
+/* Pass 2: the root's text in reading order, one paragraph a line. */
+static int write_text(xmlNode *root, px_stat *st, nl_buf *text)
+{
+    const px_stat *rs = stat_of(st, root);
+    xmlNode *n = root->children;
+    int sep = 0, rc = 0;
+
+    while (n != NULL && rc == 0) {
+        int descend = 0;
+        if (n->type == XML_ELEMENT_NODE) {
+            const px_stat *s = stat_of(st, n);
+            if (s != NULL && !drop_element(s, rs)) {
+                if (is_block_kind(s)) {
+                    sep = 1;
+                } else if (s->kind == K_CELL && text->len > 0 && !sep) {
+                    rc = append_text(text, " ", &sep);
+                }
+                descend = n->children != NULL;
+            }
+        } else if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
+            if (n->content != NULL) {
+                rc = append_text(text, (const char *)n->content, &sep);
+            }
+        }
+        if (descend) {
+            n = n->children;
+            continue;
+        }
+        while (n != NULL && n != root && n->next == NULL) {
+            n = n->parent;
+            if (n != NULL && n->type == XML_ELEMENT_NODE && is_block_kind(stat_of(st, n))) {
+                sep = 1;
+            }
+        }
+        if (n == NULL || n == root) {
+            break;
+        }
+        n = n->next;
+    }
+    return rc;
+}
+
 static xmlNode *find_first(xmlNode *root, const char *name)
 {
     xmlNode *n = root;
@@ -203,8 +693,9 @@ int px_html(const char *buf, size_t len, const char *url, px_doc *doc, char *err
                      HTML_PARSE_NONET | HTML_PARSE_NOIMPLIED | XML_PARSE_HUGE;
     htmlDocPtr hd;
     xmlNode *root, *body, *n;
+    px_stat *st = NULL;
+    size_t count = 0;
     nl_buf text;
-    int sep = 0;
     int rc = 0;
 
     memset(doc, 0, sizeof(*doc));
@@ -230,37 +721,34 @@ int px_html(const char *buf, size_t len, const char *url, px_doc *doc, char *err
     if (body == NULL) {
         body = root;
     }
-    /* Iterative walk: hostile pages nest deeply, recursion would not do. */
     nl_buf_init(&text, len + 1);
-    n = body->children;
-    while (n != NULL && rc == 0) {
-        int descend = 0;
-        if (n->type == XML_ELEMENT_NODE) {
-            const char *name = (const char *)n->name;
-            if (!is_skipped(name)) {
-                if (is_block(name)) {
-                    sep = 1;
+    st = compute_stats(body, &count);
+    if (st == NULL) {
+        rc = NL_ENOMEM;
+    } else {
+        xmlNode *content = pick_root(body, st);
+#ifdef PX_DEBUG
+        if (getenv("PX_DEBUG") != NULL) {
+            for (xmlNode *d = content; d != NULL && d->type == XML_ELEMENT_NODE; d = d->parent) {
+                px_stat *ds = stat_of(st, d);
+                xmlChar *cl = xmlGetProp(d, (const xmlChar *)"class");
+                fprintf(stderr, "root<- %s class=%.60s text=%u link=%u good=%u hint=%d\n", d->name,
+                        cl ? (char *)cl : "", ds ? ds->text : 0, ds ? ds->link : 0,
+                        ds ? ds->good : 0, ds ? ds->hint : 0);
+                xmlFree(cl);
+                if (ds == NULL) {
+                    break;
                 }
-                descend = n->children != NULL;
-            }
-        } else if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
-            rc = append_text(&text, (const char *)n->content, &sep);
-        }
-        if (descend) {
-            n = n->children;
-            continue;
-        }
-        while (n != NULL && n != body && n->next == NULL) {
-            n = n->parent;
-            if (n != NULL && n->type == XML_ELEMENT_NODE && is_block((const char *)n->name)) {
-                sep = 1;
             }
         }
-        if (n == NULL || n == body) {
-            break;
+#endif
+        if (stat_of(st, content)->good < PX_MIN_ARTICLE) {
+            doc->reason = "no_article_text";
+        } else {
+            rc = write_text(content, st, &text);
         }
-        n = n->next;
     }
+    free(st);
     xmlFreeDoc(hd);
     if (rc != 0) {
         nl_buf_free(&text);
@@ -287,6 +775,7 @@ int px_html(const char *buf, size_t len, const char *url, px_doc *doc, char *err
     /* libxml2 emits UTF-8, but a lying charset can still leave bad bytes. */
     if (!nl_utf8_valid(doc->text, doc->text_len) || !nl_utf8_valid(doc->title, doc->title_len)) {
         size_t l1, l2;
+        const char *reason = doc->reason;
         char *t1 = nl_utf8_sanitize(doc->title, doc->title_len, (size_t)-1 / 4, &l1);
         char *t2 = nl_utf8_sanitize(doc->text, doc->text_len, (size_t)-1 / 4, &l2);
         px_doc_free(doc);
@@ -299,6 +788,7 @@ int px_html(const char *buf, size_t len, const char *url, px_doc *doc, char *err
         doc->title_len = l1;
         doc->text = t2;
         doc->text_len = l2;
+        doc->reason = reason;
     }
     return 0;
 }

@@ -1,0 +1,272 @@
+/* bench-extract: article extraction speed on one core, and the texts to score.
+ *
+ * Reads every <id>.html.gz page of the article-extraction benchmark
+ * (default /work/shared/datasets/aeb/html) into memory, pins itself to the
+ * CPU it started on, and runs two rows over all pages, interleaved, --rounds
+ * times, keeping each row's best round:
+ *
+ *   parse    htmlReadMemory + xmlFreeDoc with px_html's options: the floor;
+ *   px_html  the extractor as the parser daemon calls it.
+ *
+ * Prints pages/s of both rows and writes the extracted texts (first round)
+ * as JSON lines {"id", "title", "text", "ms"} to --out for
+ * bench/extract_score.py. Exit 0, 1 if px_html fails on a page or its text
+ * changes between rounds, 2 on bad usage or setup failure. */
+#include "extract.h"
+
+#include <glob.h>
+#include <jansson.h>
+#include <libxml/HTMLparser.h>
+#include <libxml/parser.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zlib.h>
+
+struct page {
+    char id[128];
+    char *html;
+    size_t len;
+    char *text; /* first round's output, to check later rounds against */
+    size_t text_len;
+    char *title;
+    double secs; /* best time of this page in px_html */
+};
+
+static void die(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "bench-extract: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n");
+    exit(2);
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void read_gz(const char *path, struct page *pg)
+{
+    gzFile gz = gzopen(path, "rb");
+    size_t cap = 1 << 20;
+    int n;
+
+    if (gz == NULL) {
+        die("cannot open %s", path);
+    }
+    pg->html = malloc(cap);
+    pg->len = 0;
+    for (;;) {
+        if (pg->html == NULL) {
+            die("%s", "out of memory");
+        }
+        if (cap - pg->len < 65536) {
+            cap *= 2;
+            pg->html = realloc(pg->html, cap);
+            continue;
+        }
+        n = gzread(gz, pg->html + pg->len, 65536);
+        if (n < 0) {
+            die("cannot read %s", path);
+        }
+        if (n == 0) {
+            break;
+        }
+        pg->len += (size_t)n;
+    }
+    gzclose(gz);
+}
+
+static void load_pages(const char *dir, struct page **out, size_t *n_out)
+{
+    char pattern[4096];
+    glob_t g;
+    struct page *pages;
+
+    snprintf(pattern, sizeof(pattern), "%s/*.html.gz", dir);
+    if (glob(pattern, 0, NULL, &g) != 0 || g.gl_pathc == 0) {
+        die("no pages %s", pattern);
+    }
+    pages = calloc(g.gl_pathc, sizeof(*pages));
+    if (pages == NULL) {
+        die("%s", "out of memory");
+    }
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        const char *base = strrchr(g.gl_pathv[i], '/');
+        base = base != NULL ? base + 1 : g.gl_pathv[i];
+        snprintf(pages[i].id, sizeof(pages[i].id), "%.*s", (int)strcspn(base, "."), base);
+        read_gz(g.gl_pathv[i], &pages[i]);
+        pages[i].secs = 1e9;
+    }
+    *out = pages;
+    *n_out = g.gl_pathc;
+    globfree(&g);
+}
+
+static void pin_cpu(void)
+{
+    cpu_set_t set;
+    int cpu = sched_getcpu();
+    if (cpu < 0) {
+        return;
+    }
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (sched_setaffinity(0, sizeof(set), &set) != 0) {
+        fprintf(stderr, "bench-extract: could not pin to CPU %d\n", cpu);
+    } else {
+        printf("pinned to CPU %d\n", cpu);
+    }
+}
+
+static double run_parse(struct page *pages, size_t n)
+{
+    const int opts = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+                     HTML_PARSE_NONET | HTML_PARSE_NOIMPLIED | XML_PARSE_HUGE;
+    double t0 = now();
+    for (size_t i = 0; i < n; i++) {
+        htmlDocPtr hd = htmlReadMemory(pages[i].html, (int)pages[i].len, NULL, NULL, opts);
+        if (hd != NULL) {
+            xmlFreeDoc(hd);
+        }
+    }
+    return now() - t0;
+}
+
+/* Returns the round's wall time; 1 in *bad if a page failed or changed. */
+static double run_extract(struct page *pages, size_t n, int first, int *bad)
+{
+    char errbuf[256];
+    double t0 = now();
+    for (size_t i = 0; i < n; i++) {
+        px_doc doc;
+        double p0 = now();
+        int rc = px_html(pages[i].html, pages[i].len, NULL, &doc, errbuf, sizeof(errbuf));
+        double dt = now() - p0;
+        if (dt < pages[i].secs) {
+            pages[i].secs = dt;
+        }
+        if (rc != 0) {
+            fprintf(stderr, "bench-extract: %s: %s\n", pages[i].id, errbuf);
+            *bad = 1;
+            continue;
+        }
+        if (first) {
+            pages[i].text = doc.text;
+            pages[i].text_len = doc.text_len;
+            pages[i].title = doc.title;
+            doc.text = NULL;
+            doc.title = NULL;
+        } else if (doc.text_len != pages[i].text_len ||
+                   memcmp(doc.text, pages[i].text, doc.text_len) != 0) {
+            fprintf(stderr, "bench-extract: %s: text changed between rounds\n", pages[i].id);
+            *bad = 1;
+        }
+        px_doc_free(&doc);
+    }
+    return now() - t0;
+}
+
+static void write_out(const char *path, const struct page *pages, size_t n)
+{
+    FILE *f = fopen(path, "w");
+    if (f == NULL) {
+        die("cannot write %s", path);
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_object();
+        char *line;
+        if (o == NULL || json_object_set_new(o, "id", json_string(pages[i].id)) != 0 ||
+            json_object_set_new(o, "title", json_string(pages[i].title ? pages[i].title : "")) !=
+                0 ||
+            json_object_set_new(
+                o, "text", json_stringn(pages[i].text ? pages[i].text : "", pages[i].text_len)) !=
+                0 ||
+            json_object_set_new(o, "ms", json_real(pages[i].secs * 1e3)) != 0) {
+            die("%s", "could not build a JSON line (invalid UTF-8 from px_html?)");
+        }
+        line = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+        if (line == NULL) {
+            die("%s", "out of memory");
+        }
+        fprintf(f, "%s\n", line);
+        free(line);
+        json_decref(o);
+    }
+    if (fclose(f) != 0) {
+        die("cannot write %s", path);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    const char *dir = "/work/shared/datasets/aeb/html";
+    const char *out = NULL;
+    int rounds = 5, bad = 0;
+    struct page *pages;
+    size_t n, bytes = 0;
+    double best_parse = 1e9, best_ext = 1e9, cpu_ext = 0;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--pages") == 0 && i + 1 < argc) {
+            dir = argv[++i];
+        } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
+            out = argv[++i];
+        } else if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) {
+            rounds = atoi(argv[++i]);
+        } else {
+            fprintf(stderr, "usage: bench-extract [--pages DIR] [--out FILE.jsonl] [--rounds N]\n");
+            return 2;
+        }
+    }
+    if (rounds < 1) {
+        die("%s", "--rounds must be >= 1");
+    }
+    xmlInitParser();
+    load_pages(dir, &pages, &n);
+    for (size_t i = 0; i < n; i++) {
+        bytes += pages[i].len;
+    }
+    printf("%zu pages, %.1f MB\n", n, (double)bytes / 1e6);
+    pin_cpu();
+    for (int r = 0; r < rounds; r++) {
+        double c0, t;
+        t = run_parse(pages, n);
+        if (t < best_parse) {
+            best_parse = t;
+        }
+        c0 = cpu_now();
+        t = run_extract(pages, n, r == 0, &bad);
+        if (t < best_ext) {
+            best_ext = t;
+            cpu_ext = cpu_now() - c0;
+        }
+    }
+    printf("libxml2 parse only: %.3f s, %.1f pages/s\n", best_parse, (double)n / best_parse);
+    printf("px_html: %.3f s, %.1f pages/s%s\n", best_ext, (double)n / best_ext,
+           best_ext > cpu_ext * 1.05 ? " (best round preempted)" : "");
+    printf("RESULT parse_pps=%.2f ours_pps=%.2f\n", (double)n / best_parse, (double)n / best_ext);
+    if (out != NULL) {
+        write_out(out, pages, n);
+    }
+    for (size_t i = 0; i < n; i++) {
+        free(pages[i].html);
+        free(pages[i].text);
+        free(pages[i].title);
+    }
+    free(pages);
+    xmlCleanupParser();
+    return bad ? 1 : 0;
+}
