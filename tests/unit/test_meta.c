@@ -219,6 +219,18 @@ START_TEST(test_priority)
     meta_of(html, "https://example.org/trams", &doc);
     assert_date(&doc.published, "2024-06-16", "text");
     px_doc_free(&doc);
+    /* a UTC date-time the evening before in the publisher's zone: the URL's day */
+    meta_of("<html><head><meta property=\"article:published_time\" "
+            "content=\"2024-06-18T02:30:00Z\"></head><body>" BODY "</body></html>",
+            url, &doc);
+    assert_date(&doc.published, "2024-06-17", "url");
+    px_doc_free(&doc);
+    /* ... but not a day that no zone explains */
+    meta_of("<html><head><meta property=\"article:published_time\" "
+            "content=\"2024-06-19T02:30:00Z\"></head><body>" BODY "</body></html>",
+            url, &doc);
+    assert_date(&doc.published, "2024-06-19T02:30:00+00:00", "meta");
+    px_doc_free(&doc);
     /* the fetch time is never a fallback */
     meta_of("<html><body><h1>T</h1>" BODY "</body></html>", "https://example.org/trams", &doc);
     assert_date(&doc.published, NULL, NULL);
@@ -306,6 +318,7 @@ START_TEST(test_url_dates)
         {"https://example.org/world/2024-06-21/trams.html", "2024-06-21"},
         {"https://example.org/a/20240621/trams", "2024-06-21"},
         {"https://example.org/trams-2024-06-21", "2024-06-21"},
+        {"https://example.org/world/2019/nov/18/trams", "2019-11-18"},
         {"https://example.org/2024/06/trams", NULL},
         {"https://example.org/trams?date=2024-06-21", NULL},
         {"https://example.org/story/123456789", NULL},
