@@ -9,10 +9,15 @@
  *   px_html  the extractor as the parser daemon calls it.
  *
  * Prints pages/s of both rows and writes the extracted texts (first round)
- * as JSON lines {"id", "title", "text", "ms"} to --out for
- * bench/extract_score.py. Exit 0, 1 if px_html fails on a page or its text
- * changes between rounds, 2 on bad usage or setup failure. */
+ * as JSON lines {"id", "title", "text", "ms", "published", "published_source"}
+ * to --out for bench/extract_score.py. Each page gets its URL from the
+ * benchmark's ground-truth.json (beside html/) when there is one, as the
+ * parser daemon gets the fetched URL; a summary line counts the metadata
+ * found (published dates by source, authors, lang, canonical URL) and how
+ * often a published date agrees to the day with a date in the URL. Exit 0, 1 if px_html fails on a
+ * page or its text changes between rounds, 2 on bad usage or setup failure. */
 #include "extract.h"
+#include "meta.h"
 
 #include <glob.h>
 #include <jansson.h>
@@ -33,6 +38,10 @@ struct page {
     size_t text_len;
     char *title;
     double secs; /* best time of this page in px_html */
+    char *url;   /* from ground-truth.json, or NULL */
+    px_date published, modified;
+    size_t n_authors;
+    int has_lang, has_canonical, has_site;
 };
 
 static void die(const char *fmt, const char *arg)
@@ -115,6 +124,56 @@ static void load_pages(const char *dir, struct page **out, size_t *n_out)
     globfree(&g);
 }
 
+/* URLs from <dir>/../ground-truth.json ({"<id>": {"url": ...}}), if any. */
+static void load_urls(const char *dir, struct page *pages, size_t n)
+{
+    char path[4096];
+    json_t *gt;
+    snprintf(path, sizeof(path), "%s/../ground-truth.json", dir);
+    gt = json_load_file(path, 0, NULL);
+    if (gt == NULL) {
+        printf("no %s: pages have no URL\n", path);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *u = json_string_value(json_object_get(json_object_get(gt, pages[i].id), "url"));
+        pages[i].url = u != NULL ? strdup(u) : NULL;
+    }
+    json_decref(gt);
+}
+
+static void print_meta(const struct page *pages, size_t n)
+{
+    static const char *const srcs[] = {"json-ld", "meta", "time", "url", "text"};
+    size_t by[5] = {0}, pub = 0, mod = 0, au = 0, lang = 0, canon = 0, site = 0, both = 0,
+           agree = 0;
+    for (size_t i = 0; i < n; i++) {
+        char ud[PX_DATE_LEN];
+        const px_date *d = &pages[i].published;
+        if (d->source != NULL) {
+            pub++;
+            for (int k = 0; k < 5; k++) {
+                by[k] += strcmp(d->source, srcs[k]) == 0;
+            }
+            if (strcmp(d->source, "url") != 0 && px_date_url(pages[i].url, time(NULL), ud) == 0) {
+                both++;
+                agree += strncmp(ud, d->value, 10) == 0;
+            }
+        }
+        mod += pages[i].modified.source != NULL;
+        au += pages[i].n_authors > 0;
+        lang += pages[i].has_lang;
+        canon += pages[i].has_canonical;
+        site += pages[i].has_site;
+    }
+    printf("metadata: published %zu/%zu (json-ld %zu, meta %zu, time %zu, url %zu, text %zu), "
+           "modified %zu, authors %zu, lang %zu, canonical_url %zu, site_name %zu\n",
+           pub, n, by[0], by[1], by[2], by[3], by[4], mod, au, lang, canon, site);
+    printf("metadata: a published date from another source agrees with the URL's date on %zu "
+           "of %zu pages that have both\n",
+           agree, both);
+}
+
 static void pin_cpu(void)
 {
     cpu_set_t set;
@@ -153,7 +212,7 @@ static double run_extract(struct page *pages, size_t n, int first, int *bad)
     for (size_t i = 0; i < n; i++) {
         px_doc doc;
         double p0 = now();
-        int rc = px_html(pages[i].html, pages[i].len, NULL, &doc, errbuf, sizeof(errbuf));
+        int rc = px_html(pages[i].html, pages[i].len, pages[i].url, &doc, errbuf, sizeof(errbuf));
         double dt = now() - p0;
         if (dt < pages[i].secs) {
             pages[i].secs = dt;
@@ -167,6 +226,12 @@ static double run_extract(struct page *pages, size_t n, int first, int *bad)
             pages[i].text = doc.text;
             pages[i].text_len = doc.text_len;
             pages[i].title = doc.title;
+            pages[i].published = doc.published;
+            pages[i].modified = doc.modified;
+            pages[i].n_authors = doc.n_authors;
+            pages[i].has_lang = doc.lang != NULL;
+            pages[i].has_canonical = doc.canonical_url != NULL;
+            pages[i].has_site = doc.site_name != NULL;
             doc.text = NULL;
             doc.title = NULL;
         } else if (doc.text_len != pages[i].text_len ||
@@ -194,7 +259,11 @@ static void write_out(const char *path, const struct page *pages, size_t n)
             json_object_set_new(
                 o, "text", json_stringn(pages[i].text ? pages[i].text : "", pages[i].text_len)) !=
                 0 ||
-            json_object_set_new(o, "ms", json_real(pages[i].secs * 1e3)) != 0) {
+            json_object_set_new(o, "ms", json_real(pages[i].secs * 1e3)) != 0 ||
+            (pages[i].published.source != NULL &&
+             (json_object_set_new(o, "published", json_string(pages[i].published.value)) != 0 ||
+              json_object_set_new(o, "published_source", json_string(pages[i].published.source)) !=
+                  0))) {
             die("%s", "could not build a JSON line (invalid UTF-8 from px_html?)");
         }
         line = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
@@ -240,6 +309,7 @@ int main(int argc, char **argv)
         bytes += pages[i].len;
     }
     printf("%zu pages, %.1f MB\n", n, (double)bytes / 1e6);
+    load_urls(dir, pages, n);
     pin_cpu();
     for (int r = 0; r < rounds; r++) {
         double c0, t;
@@ -258,6 +328,7 @@ int main(int argc, char **argv)
     printf("px_html: %.3f s, %.1f pages/s%s\n", best_ext, (double)n / best_ext,
            best_ext > cpu_ext * 1.05 ? " (best round preempted)" : "");
     printf("RESULT parse_pps=%.2f ours_pps=%.2f\n", (double)n / best_parse, (double)n / best_ext);
+    print_meta(pages, n);
     if (out != NULL) {
         write_out(out, pages, n);
     }
@@ -265,6 +336,7 @@ int main(int argc, char **argv)
         free(pages[i].html);
         free(pages[i].text);
         free(pages[i].title);
+        free(pages[i].url);
     }
     free(pages);
     xmlCleanupParser();

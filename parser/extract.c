@@ -1,4 +1,5 @@
 #include "extract.h"
+#include "meta.h"
 
 #include "nl_buf.h"
 #include "nl_err.h"
@@ -12,11 +13,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 void px_doc_free(px_doc *doc)
 {
     free(doc->title);
     free(doc->text);
+    for (size_t i = 0; i < doc->n_authors; i++) {
+        free(doc->authors[i]);
+    }
+    free(doc->authors);
+    free(doc->canonical_url);
+    free(doc->lang);
+    free(doc->site_name);
+    free(doc->description);
     memset(doc, 0, sizeof(*doc));
 }
 
@@ -92,6 +102,10 @@ int px_plain(const char *buf, size_t len, px_doc *doc, char *errbuf, size_t errl
     memcpy(doc->text, p, doc->text_len);
     doc->text[doc->text_len] = '\0';
     free(clean);
+    if (px_meta_plain(doc, time(NULL)) != 0) {
+        px_doc_free(doc);
+        return nl_errf(errbuf, errlen, NL_ENOMEM, "out of memory");
+    }
     return 0;
 }
 
@@ -125,27 +139,6 @@ static int append_text(nl_buf *b, const char *s, int *pending_sep)
         }
     }
     return 0;
-}
-
-static char *node_text(xmlNode *n, size_t *len)
-{
-    xmlChar *content = xmlNodeGetContent(n);
-    nl_buf b;
-    int sep = 0;
-    char *out;
-
-    if (content == NULL) {
-        return NULL;
-    }
-    nl_buf_init(&b, 65536);
-    append_text(&b, (const char *)content, &sep);
-    xmlFree(content);
-    while (b.len > 0 && b.ptr[b.len - 1] == ' ') {
-        b.len--;
-        b.ptr[b.len] = '\0';
-    }
-    out = nl_buf_steal(&b, len);
-    return out;
 }
 
 /* ---- boilerplate removal ----------------------------------------------
@@ -692,7 +685,7 @@ int px_html(const char *buf, size_t len, const char *url, px_doc *doc, char *err
     const int opts = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
                      HTML_PARSE_NONET | HTML_PARSE_NOIMPLIED | XML_PARSE_HUGE;
     htmlDocPtr hd;
-    xmlNode *root, *body, *n;
+    xmlNode *root, *body, *content = NULL;
     px_stat *st = NULL;
     size_t count = 0;
     nl_buf text;
@@ -710,13 +703,6 @@ int px_html(const char *buf, size_t len, const char *url, px_doc *doc, char *err
         }
         return nl_errf(errbuf, errlen, NL_EINVAL, "no HTML document could be parsed");
     }
-    n = find_first(root, "title");
-    if (n == NULL) {
-        n = find_first(root, "h1");
-    }
-    if (n != NULL) {
-        doc->title = node_text(n, &doc->title_len);
-    }
     body = find_first(root, "body");
     if (body == NULL) {
         body = root;
@@ -726,7 +712,7 @@ int px_html(const char *buf, size_t len, const char *url, px_doc *doc, char *err
     if (st == NULL) {
         rc = NL_ENOMEM;
     } else {
-        xmlNode *content = pick_root(body, st);
+        content = pick_root(body, st);
 #ifdef PX_DEBUG
         if (getenv("PX_DEBUG") != NULL) {
             for (xmlNode *d = content; d != NULL && d->type == XML_ELEMENT_NODE; d = d->parent) {
@@ -747,6 +733,14 @@ int px_html(const char *buf, size_t len, const char *url, px_doc *doc, char *err
         } else {
             rc = write_text(content, st, &text);
         }
+    }
+    /* the metadata from the same tree; content is still the article's root */
+    if (rc == 0 && px_meta_html(hd, url, content, time(NULL), doc) != 0) {
+        nl_buf_free(&text);
+        free(st);
+        xmlFreeDoc(hd);
+        px_doc_free(doc);
+        return nl_errf(errbuf, errlen, NL_ENOMEM, "out of memory");
     }
     free(st);
     xmlFreeDoc(hd);
@@ -775,20 +769,20 @@ int px_html(const char *buf, size_t len, const char *url, px_doc *doc, char *err
     /* libxml2 emits UTF-8, but a lying charset can still leave bad bytes. */
     if (!nl_utf8_valid(doc->text, doc->text_len) || !nl_utf8_valid(doc->title, doc->title_len)) {
         size_t l1, l2;
-        const char *reason = doc->reason;
         char *t1 = nl_utf8_sanitize(doc->title, doc->title_len, (size_t)-1 / 4, &l1);
         char *t2 = nl_utf8_sanitize(doc->text, doc->text_len, (size_t)-1 / 4, &l2);
-        px_doc_free(doc);
         if (t1 == NULL || t2 == NULL) {
             free(t1);
             free(t2);
+            px_doc_free(doc);
             return nl_errf(errbuf, errlen, NL_ENOMEM, "out of memory");
         }
+        free(doc->title);
+        free(doc->text);
         doc->title = t1;
         doc->title_len = l1;
         doc->text = t2;
         doc->text_len = l2;
-        doc->reason = reason;
     }
     return 0;
 }

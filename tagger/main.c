@@ -57,6 +57,17 @@ static void reload_watchlist(struct tagger *t)
     t->wl = wl;
 }
 
+/* The document's date for role aliases: the parsed record's published
+ * {"value", "source"} (a bare string from an older parser also does). */
+static const char *published_of(const json_t *rec)
+{
+    const json_t *p = json_object_get(rec, "published");
+    if (json_is_object(p)) {
+        return json_string_value(json_object_get(p, "value"));
+    }
+    return json_string_value(p);
+}
+
 static int tag_record(void *ctx, const nl_input *in, json_t *rec, nl_emitter *em, const char **code,
                       char *errbuf, size_t errlen)
 {
@@ -80,7 +91,7 @@ static int tag_record(void *ctx, const nl_input *in, json_t *rec, nl_emitter *em
         return nl_errf(errbuf, errlen, NL_EINVAL, "title or text is not valid UTF-8 (or has NUL)");
     }
     doc = (wl_doc){json_string_value(title), json_string_length(title), json_string_value(text),
-                   json_string_length(text), nl_record_str(rec, "published")};
+                   json_string_length(text), published_of(rec)};
     rc = wl_tag(t->wl, &doc, t->tags);
     if (rc != 0) {
         *code = rc == NL_ETOOBIG ? "too_big" : NULL;
