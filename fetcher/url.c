@@ -65,8 +65,7 @@ void fx_url_id(const char *normalized, char out[17])
     nl_id_from_string(normalized, strlen(normalized), out);
 }
 
-/* Appends s[0..n) to b with the percent-encoding normalised. */
-static int pct_norm(nl_buf *b, const char *s, size_t n, int query)
+int fx_url_pct_norm(nl_buf *b, const char *s, size_t n, int query)
 {
     char enc[3] = {'%', 0, 0};
     int rc = 0;
@@ -138,7 +137,7 @@ static int filter_query(nl_buf *b, const char *q)
         size_t n = strcspn(q, "&");
         nl_buf_reset(&part);
         if (n > 0) {
-            rc = pct_norm(&part, q, n, 1);
+            rc = fx_url_pct_norm(&part, q, n, 1);
         }
         if (rc == 0 && part.len > 0 && !fx_url_is_tracking(part.ptr, strcspn(part.ptr, "="))) {
             rc = nl_buf_append(b, first ? "?" : "&", 1);
@@ -292,7 +291,7 @@ static int from_handle(CURLU *h, char **out, char *errbuf, size_t errlen)
             rc = nl_buf_append(&b, "/", 1);
         }
         if (rc == 0) {
-            rc = pct_norm(&b, path, strlen(path), 0);
+            rc = fx_url_pct_norm(&b, path, strlen(path), 0);
         }
         if (rc == 0) {
             remove_dot_segments(b.ptr + at);

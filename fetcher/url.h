@@ -26,6 +26,8 @@
 #ifndef FX_URL_H
 #define FX_URL_H
 
+#include "nl_buf.h"
+
 #include <stddef.h>
 
 /* Longest URL accepted, as given or normalised (bytes). */
@@ -46,6 +48,11 @@ void fx_url_id(const char *normalized, char out[17]);
 /* 1 if the query parameter name[0..len) (already percent-normalised) is a
  * tracking parameter, compared case-insensitively, else 0. */
 int fx_url_is_tracking(const char *name, size_t len);
+
+/* Appends s[0..n) to b with the percent-encoding normalised as in the
+ * canonical form (characters outside the path's set encoded, '?' kept
+ * when query is 1). 0, or an nl_buf error (b is then empty). */
+int fx_url_pct_norm(nl_buf *b, const char *s, size_t n, int query);
 
 /* The host of a normalised URL, in host[size] (for per-host politeness):
  * 0, or NL_EINVAL if url has no host, NL_ETOOBIG if size is too small. */
