@@ -10,7 +10,7 @@
  *   - the path "/" when empty, dot segments removed;
  *   - percent-encoding: hex digits upper-case, unreserved characters
  *     (A-Z a-z 0-9 - . _ ~) decoded, a stray '%' written "%25", spaces,
- *     controls-free non-ASCII bytes and other characters not allowed in
+ *     non-ASCII bytes and other characters not allowed in
  *     the path or query encoded;
  *   - tracking parameters removed from the query (fx_url_is_tracking: utm_*,
  *     fbclid, gclid, ...), empty parameters ("a=1&&b") dropped, the others

@@ -132,6 +132,18 @@ static const struct norm_case norm_cases[] = {
     {"http://[fe80::1%25eth0]/", NULL, NL_EINVAL},
     {"http://[zz::1]/", NULL, NL_EINVAL},
     {"http://xn--zz.com/", "http://xn--zz.com/", 0},
+    /* DNS limits: labels of 63, names of 253 */
+    {"http://"
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+     ".com/",
+     "http://"
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+     ".com/",
+     0},
+    {"http://"
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+     ".com/",
+     NULL, NL_EINVAL},
 };
 
 START_TEST(test_normalize_table)
