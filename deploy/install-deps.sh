@@ -3,7 +3,7 @@
 # anything is missing. Safe to run again: it does nothing when all is there.
 set -euo pipefail
 
-pkgs=(build-essential cmake pkg-config librdkafka-dev libcurl4-openssl-dev libxml2-dev
+pkgs=(build-essential cmake pkg-config librdkafka-dev libcurl4-openssl-dev libidn2-dev libxml2-dev
       libjansson-dev libhyperscan-dev zlib1g-dev check python3 clang-format clang-14 libclang-rt-14-dev ca-certificates)
 missing=()
 for p in "${pkgs[@]}"; do
