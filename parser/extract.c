@@ -687,10 +687,14 @@ static xmlNode *find_first(xmlNode *root, const char *name)
     return NULL;
 }
 
-int px_html(const char *buf, size_t len, const char *url, px_doc *doc, char *errbuf, size_t errlen)
+/* encoding NULL: libxml2 decides (BOM, <meta>, else windows-1252-ish
+ * latin1); "UTF-8": the bytes are UTF-8 and any <meta charset> is ignored. */
+static int html_read(const char *buf, size_t len, const char *url, const char *encoding,
+                     px_doc *doc, char *errbuf, size_t errlen)
 {
     const int opts = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-                     HTML_PARSE_NONET | HTML_PARSE_NOIMPLIED | XML_PARSE_HUGE;
+                     HTML_PARSE_NONET | HTML_PARSE_NOIMPLIED | XML_PARSE_HUGE |
+                     (encoding != NULL ? HTML_PARSE_IGNORE_ENC : 0);
     htmlDocPtr hd;
     xmlNode *root, *body, *n;
     px_stat *st = NULL;
@@ -702,7 +706,7 @@ int px_html(const char *buf, size_t len, const char *url, px_doc *doc, char *err
     if (len > (size_t)INT32_MAX) {
         return nl_errf(errbuf, errlen, NL_ETOOBIG, "page of %zu bytes is too large", len);
     }
-    hd = htmlReadMemory(buf, (int)len, url, NULL, opts);
+    hd = htmlReadMemory(buf, (int)len, url, encoding, opts);
     root = hd != NULL ? xmlDocGetRootElement(hd) : NULL;
     if (root == NULL) {
         if (hd != NULL) {
@@ -791,4 +795,15 @@ int px_html(const char *buf, size_t len, const char *url, px_doc *doc, char *err
         doc->reason = reason;
     }
     return 0;
+}
+
+int px_html(const char *buf, size_t len, const char *url, px_doc *doc, char *errbuf, size_t errlen)
+{
+    return html_read(buf, len, url, NULL, doc, errbuf, errlen);
+}
+
+int px_html_utf8(const char *buf, size_t len, const char *url, px_doc *doc, char *errbuf,
+                 size_t errlen)
+{
+    return html_read(buf, len, url, "UTF-8", doc, errbuf, errlen);
 }
