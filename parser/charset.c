@@ -652,12 +652,27 @@ static size_t utf8_seq(const unsigned char *s, size_t avail, int *cut)
  * case, a clean page, is one exact allocation and a memcpy. */
 static int decode_utf8(const unsigned char *p, size_t len, decoded *d)
 {
+    /* printable ASCII and the whitespace is_ctrl lets through: most of a
+     * page, skipped a run at a time (a GNU range designator) */
+    static const unsigned char plain[256] = {
+        ['\t'] = 1, ['\n'] = 1, ['\f'] = 1, ['\r'] = 1, [0x1b] = 1, [0x20 ... 0x7f] = 1};
     size_t out_len = 0;
     char *o;
 
     for (size_t i = 0; i < len;) {
         int cut;
-        size_t n = utf8_seq(p + i, len - i, &cut);
+        size_t n;
+        if (plain[p[i]]) {
+            size_t j = i + 1;
+            while (j < len && plain[p[j]]) {
+                j++;
+            }
+            d->chars += j - i;
+            out_len += j - i;
+            i = j;
+            continue;
+        }
+        n = utf8_seq(p + i, len - i, &cut);
         if (n == 0) {
             d->replaced++;
             d->bad += !cut;
@@ -1078,9 +1093,9 @@ int px_to_utf8(const char *buf, size_t len, const char *content_type, size_t max
                        "undecodable: no charset decodes the body (binary data?)%s%s",
                        info->rejected[0] != '\0' ? "; rejected " : "", info->rejected);
     }
-    /* The decoders promise this; checking costs one pass and keeps the
-     * promise when they are wrong. */
-    if (!nl_utf8_valid(c.best.out.ptr, c.best.out.len)) {
+    /* decode_utf8 builds its output from sequences it validated; iconv's
+     * output is checked here rather than trusted. */
+    if (strcmp(info->name, "UTF-8") != 0 && !nl_utf8_valid(c.best.out.ptr, c.best.out.len)) {
         size_t n;
         char *fixed = nl_utf8_sanitize(c.best.out.ptr, c.best.out.len, (size_t)-1 / 4, &n);
         if (fixed == NULL) {

@@ -725,7 +725,10 @@ static int html_read(const char *buf, size_t len, const char *url, const char *e
     if (body == NULL) {
         body = root;
     }
-    nl_buf_init(&text, len + 1);
+    /* The text is UTF-8 from libxml2: a legacy-charset byte can become 3
+     * bytes (and an entity or a replaced byte as many), so the input's
+     * length is no cap; 4x is, with room for the line breaks. */
+    nl_buf_init(&text, len * 4 + 64);
     st = compute_stats(body, &count);
     if (st == NULL) {
         rc = NL_ENOMEM;

@@ -505,6 +505,27 @@ START_TEST(test_html_utf8_ignores_meta)
 }
 END_TEST
 
+START_TEST(test_html_legacy_bytes_grow)
+{
+    /* px_html on raw windows-1252 bytes: libxml2's UTF-8 is longer than the
+     * input (every high byte becomes 2-3 bytes); the text is not "too
+     * large" for that (it was, with a cap of the input's length). */
+    char body[4096];
+    size_t n = (size_t)snprintf(body, sizeof(body), "<html><body><article><p>");
+    px_doc doc;
+    char err[256];
+    while (n < sizeof(body) - 64) {
+        body[n] = (n % 7 == 0) ? ' ' : (char)0xe9;
+        n++;
+    }
+    n += (size_t)snprintf(body + n, sizeof(body) - n, "</p></article></body></html>");
+    ck_assert_int_eq(px_html(body, n, NULL, &doc, err, sizeof(err)), 0);
+    ck_assert_uint_gt(doc.text_len, 4000);
+    ck_assert(nl_utf8_valid(doc.text, doc.text_len));
+    px_doc_free(&doc);
+}
+END_TEST
+
 static Suite *charset_suite(void)
 {
     Suite *s = suite_create("charset");
@@ -529,6 +550,7 @@ static Suite *charset_suite(void)
     tcase_add_test(tc, test_undecodable);
     tcase_add_test(tc, test_size_limit);
     tcase_add_test(tc, test_html_utf8_ignores_meta);
+    tcase_add_test(tc, test_html_legacy_bytes_grow);
     suite_add_tcase(s, tc);
     return s;
 }
