@@ -1070,6 +1070,10 @@ int px_to_utf8(const char *buf, size_t len, const char *content_type, size_t max
     *out_len = 0;
     memset(info, 0, sizeof(*info));
     info->source = "";
+    if (buf == NULL) {
+        c.buf = "";
+        c.len = len = 0;
+    }
     if (len > max_len || len > SIZE_MAX / 4) {
         return nl_errf(errbuf, errlen, NL_ETOOBIG, "body of %zu bytes is over the limit of %zu",
                        len, max_len);

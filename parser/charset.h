@@ -65,8 +65,9 @@ typedef struct px_charset {
 } px_charset;
 
 /* Decides the charset of buf[0..len) (a raw page or document body) and
- * converts it to UTF-8. content_type is the HTTP Content-Type header value
- * or NULL. len above max_len gives NL_ETOOBIG before anything is read.
+ * converts it to UTF-8 (buf NULL means empty). content_type is the HTTP
+ * Content-Type header value or NULL; a text/plain one turns the <meta> scan
+ * off. len above max_len gives NL_ETOOBIG before anything is read.
  * Returns 0 with *out (NUL-terminated, *out_len bytes, valid UTF-8) and
  * *info filled; NL_ETOOBIG; NL_EINVAL when no charset decodes the input
  * (binary data, or bytes that no source's charset accepts): the parser
