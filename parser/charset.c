@@ -15,7 +15,7 @@
 #include <uchardet.h>
 
 /* How much of a body the detector reads: plenty for a guess, bounded. */
-#define PX_DETECT_MAX (256 * 1024)
+#define PX_DETECT_MAX (64 * 1024)
 /* How much of a body the UTF-16 pattern check reads. */
 #define PX_UTF16_SCAN 4096
 
@@ -734,7 +734,11 @@ static int take_output(decoded *d, const char *s, size_t n)
         if ((c & 0xc0) != 0x80) {
             d->chars++;
         }
-        if (c >= 0xc0) {
+        if (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] < 0xa0) {
+            /* a C1 control (U+0080-U+009F): no text has them; bytes
+             * 0x80-0x9F read as ISO-8859-x were windows-125x punctuation */
+            d->bad++;
+        } else if (c >= 0xc0) {
             d->good++;
         } else if (is_ctrl(c)) {
             d->ctrl++;

@@ -26,9 +26,10 @@
  * bytes do not decode cleanly under it: more than one invalid sequence per
  * PX_BAD_RATIO well-decoded non-ASCII characters (a header saying UTF-8 on
  * a windows-1252 body has invalid sequences and no valid multi-byte ones).
- * An incomplete sequence cut off at the very end is replaced but not
- * counted. A decode that gives more than PX_BINARY_MIN control characters
- * (NUL and C0 other than tab, newline, form feed, carriage return, escape)
+ * A C1 control (U+0080-U+009F) in the output counts as an invalid sequence
+ * (windows-125x punctuation read as ISO-8859-x). An incomplete sequence cut
+ * off at the very end is replaced but not counted. A decode that gives more than PX_BINARY_MIN
+ * control characters (NUL and C0 other than tab, newline, form feed, carriage return, escape)
  * making up more than a tenth of its characters is not accepted either: the
  * input is binary, or UTF-16/32 read as a single-byte charset.
  *
