@@ -6,18 +6,28 @@
  * times, keeping each row's best round:
  *
  *   parse    htmlReadMemory + xmlFreeDoc with px_html's options: the floor;
- *   px_html  the extractor as the parser daemon calls it.
+ *   px_html  the extractor on the raw bytes (libxml2 decodes them);
+ *   charset  with --charset: px_to_utf8 (no Content-Type: BOM, meta,
+ *            detector) then px_html_utf8, as the parser daemon calls them;
+ *            the time in px_to_utf8 alone is reported too.
  *
- * Prints pages/s of both rows and writes the extracted texts (first round)
+ * Prints pages/s of the rows and writes the extracted texts (first round)
  * as JSON lines {"id", "title", "text", "ms", "published", "published_source"}
  * to --out for bench/extract_score.py. Each page gets its URL from the
  * benchmark's ground-truth.json (beside html/) when there is one, as the
  * parser daemon gets the fetched URL; a summary line counts the metadata
  * found (published dates by source, authors, lang, canonical URL) and how
- * often a published date agrees to the day with a date in the URL. Exit 0, 1 if px_html fails on a
- * page or its text changes between rounds, 2 on bad usage or setup failure. */
+ * often a published date agrees to the day with a date in the URL. With
+ * --charset, every page's UTF-8 is checked, the charsets and their sources
+ * are counted, and pages whose text differs from px_html's are counted (not
+ * an error: libxml2 may decode otherwise). Exit 0, 1 if px_html or
+ * px_to_utf8 fails on a page or a text changes between rounds, 2 on bad
+ * usage or setup failure, 77 with --skip-missing when there are no pages
+ * (ctest's SKIP_RETURN_CODE). */
+#include "charset.h"
 #include "extract.h"
 #include "meta.h"
+#include "nl_text.h"
 
 #include <glob.h>
 #include <jansson.h>
@@ -37,12 +47,16 @@ struct page {
     char *text; /* first round's output, to check later rounds against */
     size_t text_len;
     char *title;
-    double secs; /* best time of this page in px_html */
-    char *url;   /* from ground-truth.json, or NULL */
+    double secs;   /* best time of this page in px_html */
+    char *url;     /* from ground-truth.json, or NULL */
+    char *cs_text; /* first round's output of the charset row */
+    size_t cs_text_len;
     px_date published, modified;
     size_t n_authors;
     int has_lang, has_canonical, has_site;
 };
+
+static int skip_missing;
 
 static void die(const char *fmt, const char *arg)
 {
@@ -106,6 +120,10 @@ static void load_pages(const char *dir, struct page **out, size_t *n_out)
 
     snprintf(pattern, sizeof(pattern), "%s/*.html.gz", dir);
     if (glob(pattern, 0, NULL, &g) != 0 || g.gl_pathc == 0) {
+        if (skip_missing) {
+            printf("SKIPPED: no pages %s\n", pattern);
+            exit(77);
+        }
         die("no pages %s", pattern);
     }
     pages = calloc(g.gl_pathc, sizeof(*pages));
@@ -244,6 +262,79 @@ static double run_extract(struct page *pages, size_t n, int first, int *bad)
     return now() - t0;
 }
 
+/* px_to_utf8 then px_html_utf8 over all pages; returns the round's wall
+ * time, the part in px_to_utf8 in *conv_secs; 1 in *bad if a page failed,
+ * gave invalid UTF-8 or changed. On the first round, prints the charsets
+ * found and how many texts differ from px_html's. */
+static double run_charset(struct page *pages, size_t n, int first, int *bad, double *conv_secs)
+{
+    char errbuf[256];
+    char seen[16][48];
+    size_t seen_n[16] = {0}, n_seen = 0, differ = 0, replaced = 0;
+    double t0 = now(), conv = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        px_doc doc;
+        px_charset cs;
+        char *u8;
+        size_t u8_len;
+        double c0 = now();
+        int rc = px_to_utf8(pages[i].html, pages[i].len, NULL, (size_t)1 << 30, &u8, &u8_len, &cs,
+                            errbuf, sizeof(errbuf));
+        conv += now() - c0;
+        if (rc != 0) {
+            fprintf(stderr, "bench-extract: %s: px_to_utf8: %s\n", pages[i].id, errbuf);
+            *bad = 1;
+            continue;
+        }
+        if (!nl_utf8_valid(u8, u8_len)) {
+            fprintf(stderr, "bench-extract: %s: px_to_utf8 gave invalid UTF-8\n", pages[i].id);
+            *bad = 1;
+        }
+        rc = px_html_utf8(u8, u8_len, NULL, &doc, errbuf, sizeof(errbuf));
+        free(u8);
+        if (rc != 0) {
+            fprintf(stderr, "bench-extract: %s: px_html_utf8: %s\n", pages[i].id, errbuf);
+            *bad = 1;
+            continue;
+        }
+        if (first) {
+            char key[48];
+            size_t k;
+            snprintf(key, sizeof(key), "%s from %s", cs.name, cs.source);
+            for (k = 0; k < n_seen && strcmp(seen[k], key) != 0; k++) {
+            }
+            if (k == n_seen && n_seen < 16) {
+                memcpy(seen[n_seen++], key, sizeof(key));
+            }
+            if (k < 16) {
+                seen_n[k]++;
+            }
+            replaced += cs.replaced;
+            differ += doc.text_len != pages[i].text_len ||
+                      (pages[i].text != NULL && memcmp(doc.text, pages[i].text, doc.text_len) != 0);
+            pages[i].cs_text = doc.text;
+            pages[i].cs_text_len = doc.text_len;
+            doc.text = NULL;
+        } else if (doc.text_len != pages[i].cs_text_len ||
+                   memcmp(doc.text, pages[i].cs_text, doc.text_len) != 0) {
+            fprintf(stderr, "bench-extract: %s: charset text changed between rounds\n",
+                    pages[i].id);
+            *bad = 1;
+        }
+        px_doc_free(&doc);
+    }
+    if (first) {
+        for (size_t k = 0; k < n_seen; k++) {
+            printf("charset: %zu pages %s\n", seen_n[k], seen[k]);
+        }
+        printf("charset: %zu characters replaced; %zu of %zu texts differ from px_html's\n",
+               replaced, differ, n);
+    }
+    *conv_secs = conv;
+    return now() - t0;
+}
+
 static void write_out(const char *path, const struct page *pages, size_t n)
 {
     FILE *f = fopen(path, "w");
@@ -283,10 +374,10 @@ int main(int argc, char **argv)
 {
     const char *dir = "/work/shared/datasets/aeb/html";
     const char *out = NULL;
-    int rounds = 5, bad = 0;
+    int rounds = 5, bad = 0, charset = 0;
     struct page *pages;
     size_t n, bytes = 0;
-    double best_parse = 1e9, best_ext = 1e9, cpu_ext = 0;
+    double best_parse = 1e9, best_ext = 1e9, cpu_ext = 0, best_cs = 1e9, best_conv = 1e9;
 
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--pages") == 0 && i + 1 < argc) {
@@ -295,8 +386,13 @@ int main(int argc, char **argv)
             out = argv[++i];
         } else if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) {
             rounds = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--charset") == 0) {
+            charset = 1;
+        } else if (strcmp(argv[i], "--skip-missing") == 0) {
+            skip_missing = 1;
         } else {
-            fprintf(stderr, "usage: bench-extract [--pages DIR] [--out FILE.jsonl] [--rounds N]\n");
+            fprintf(stderr, "usage: bench-extract [--pages DIR] [--out FILE.jsonl] [--rounds N] "
+                            "[--charset] [--skip-missing]\n");
             return 2;
         }
     }
@@ -323,11 +419,31 @@ int main(int argc, char **argv)
             best_ext = t;
             cpu_ext = cpu_now() - c0;
         }
+        if (charset) {
+            double conv;
+            t = run_charset(pages, n, r == 0, &bad, &conv);
+            if (t < best_cs) {
+                best_cs = t;
+            }
+            if (conv < best_conv) {
+                best_conv = conv;
+            }
+        }
     }
     printf("libxml2 parse only: %.3f s, %.1f pages/s\n", best_parse, (double)n / best_parse);
     printf("px_html: %.3f s, %.1f pages/s%s\n", best_ext, (double)n / best_ext,
            best_ext > cpu_ext * 1.05 ? " (best round preempted)" : "");
-    printf("RESULT parse_pps=%.2f ours_pps=%.2f\n", (double)n / best_parse, (double)n / best_ext);
+    if (charset) {
+        printf("px_to_utf8 + px_html_utf8: %.3f s, %.1f pages/s; px_to_utf8 alone %.4f s "
+               "(%.1f%% of px_html's time, %.0f MB/s)\n",
+               best_cs, (double)n / best_cs, best_conv, 100.0 * best_conv / best_ext,
+               (double)bytes / 1e6 / best_conv);
+        printf("RESULT parse_pps=%.2f ours_pps=%.2f charset_pps=%.2f\n", (double)n / best_parse,
+               (double)n / best_ext, (double)n / best_cs);
+    } else {
+        printf("RESULT parse_pps=%.2f ours_pps=%.2f\n", (double)n / best_parse,
+               (double)n / best_ext);
+    }
     print_meta(pages, n);
     if (out != NULL) {
         write_out(out, pages, n);
@@ -337,6 +453,7 @@ int main(int argc, char **argv)
         free(pages[i].text);
         free(pages[i].title);
         free(pages[i].url);
+        free(pages[i].cs_text);
     }
     free(pages);
     xmlCleanupParser();

@@ -680,10 +680,14 @@ static xmlNode *find_first(xmlNode *root, const char *name)
     return NULL;
 }
 
-int px_html(const char *buf, size_t len, const char *url, px_doc *doc, char *errbuf, size_t errlen)
+/* encoding NULL: libxml2 decides (BOM, <meta>, else windows-1252-ish
+ * latin1); "UTF-8": the bytes are UTF-8 and any <meta charset> is ignored. */
+static int html_read(const char *buf, size_t len, const char *url, const char *encoding,
+                     px_doc *doc, char *errbuf, size_t errlen)
 {
     const int opts = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-                     HTML_PARSE_NONET | HTML_PARSE_NOIMPLIED | XML_PARSE_HUGE;
+                     HTML_PARSE_NONET | HTML_PARSE_NOIMPLIED | XML_PARSE_HUGE |
+                     (encoding != NULL ? HTML_PARSE_IGNORE_ENC : 0);
     htmlDocPtr hd;
     xmlNode *root, *body, *content = NULL;
     px_stat *st = NULL;
@@ -695,7 +699,7 @@ int px_html(const char *buf, size_t len, const char *url, px_doc *doc, char *err
     if (len > (size_t)INT32_MAX) {
         return nl_errf(errbuf, errlen, NL_ETOOBIG, "page of %zu bytes is too large", len);
     }
-    hd = htmlReadMemory(buf, (int)len, url, NULL, opts);
+    hd = htmlReadMemory(buf, (int)len, url, encoding, opts);
     root = hd != NULL ? xmlDocGetRootElement(hd) : NULL;
     if (root == NULL) {
         if (hd != NULL) {
@@ -707,7 +711,10 @@ int px_html(const char *buf, size_t len, const char *url, px_doc *doc, char *err
     if (body == NULL) {
         body = root;
     }
-    nl_buf_init(&text, len + 1);
+    /* The text is UTF-8 from libxml2: a legacy-charset byte can become 3
+     * bytes (and an entity or a replaced byte as many), so the input's
+     * length is no cap; 4x is, with room for the line breaks. */
+    nl_buf_init(&text, len * 4 + 64);
     st = compute_stats(body, &count);
     if (st == NULL) {
         rc = NL_ENOMEM;
@@ -785,4 +792,15 @@ int px_html(const char *buf, size_t len, const char *url, px_doc *doc, char *err
         doc->text_len = l2;
     }
     return 0;
+}
+
+int px_html(const char *buf, size_t len, const char *url, px_doc *doc, char *errbuf, size_t errlen)
+{
+    return html_read(buf, len, url, NULL, doc, errbuf, errlen);
+}
+
+int px_html_utf8(const char *buf, size_t len, const char *url, px_doc *doc, char *errbuf,
+                 size_t errlen)
+{
+    return html_read(buf, len, url, "UTF-8", doc, errbuf, errlen);
 }

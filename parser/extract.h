@@ -60,6 +60,13 @@ int px_plain(const char *buf, size_t len, px_doc *doc, char *errbuf, size_t errl
  * 0, NL_EINVAL (nothing parseable), NL_ETOOBIG or NL_ENOMEM. */
 int px_html(const char *buf, size_t len, const char *url, px_doc *doc, char *errbuf, size_t errlen);
 
+/* px_html for a body already converted to UTF-8 (px_to_utf8 in charset.h):
+ * libxml2 is told the bytes are UTF-8 and ignores any <meta charset> or
+ * http-equiv in them, which describe the bytes before conversion. Same
+ * contract as px_html otherwise. */
+int px_html_utf8(const char *buf, size_t len, const char *url, px_doc *doc, char *errbuf,
+                 size_t errlen);
+
 void px_doc_free(px_doc *doc);
 
 #endif

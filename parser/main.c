@@ -2,6 +2,7 @@
  * Turns each raw record (HTML or plain text) into a parsed record with a
  * title, the article text and the page's metadata; anything else is
  * dead-lettered. --html FILE prints the parsed record of one page. */
+#include "charset.h"
 #include "extract.h"
 #include "nl_buf.h"
 #include "nl_err.h"
@@ -89,16 +90,38 @@ static int set_parsed(json_t *out, const px_doc *doc)
     return rc;
 }
 
+/* Where the text's charset came from: "charset" and "charset_source", and
+ * what was passed over or replaced when anything was. */
+static int set_charset(json_t *out, const px_charset *cs)
+{
+    int rc = nl_record_set_str(out, "charset", cs->name);
+    if (rc == 0) {
+        rc = nl_record_set_str(out, "charset_source", cs->source);
+    }
+    if (rc == 0 && cs->rejected[0] != '\0') {
+        rc = nl_record_set_str(out, "charset_rejected", cs->rejected);
+    }
+    if (rc == 0 && cs->replaced > 0) {
+        rc = nl_record_set_new(out, "charset_replaced", json_integer((json_int_t)cs->replaced));
+    }
+    return rc;
+}
+
 /* A raw record (rec, its body already decoded) to a new parsed record in
  * *outp. On error *code may name the dead-letter reason. */
-static int parse_body(const json_t *rec, const char *body, size_t len, json_t **outp,
-                      const char **code, char *errbuf, size_t errlen)
+static int parse_body(const json_t *rec, const char *body, size_t len, size_t max_len,
+                      json_t **outp, const char **code, char *errbuf, size_t errlen)
 {
     const char *ct = nl_record_str(rec, "content_type");
     const char *url = nl_record_str(rec, "final_url");
     px_doc doc = {0};
+    px_charset cs;
     json_t *out = NULL;
-    int rc;
+    char *u8 = NULL;
+    size_t u8_len = 0;
+    int html, rc;
+
+    *outp = NULL;
 
     if (url == NULL) {
         url = nl_record_str(rec, "url");
@@ -106,19 +129,35 @@ static int parse_body(const json_t *rec, const char *body, size_t len, json_t **
     if (ct == NULL) {
         ct = "";
     }
-    /* Charset: px_to_utf8() (parser/charset.c) goes here, turning body
-     * into UTF-8 before either extractor sees it. */
-    if (is_type(ct, "text/html") || is_type(ct, "application/xhtml+xml")) {
-        rc = px_html(body, len, url, &doc, errbuf, errlen);
+    html = is_type(ct, "text/html") || is_type(ct, "application/xhtml+xml");
+    if (!html && !is_type(ct, "text/plain")) {
+        *code = "unsupported_content_type";
+        return nl_errf(errbuf, errlen, NL_EINVAL, "content type \"%.100s\" is not HTML or text",
+                       ct);
+    }
+    /* Any charset to UTF-8 first (HTTP header, BOM, <meta>, detector), so
+     * both extractors see UTF-8 and say so to libxml2. */
+    rc = px_to_utf8(body, len, ct, max_len, &u8, &u8_len, &cs, errbuf, errlen);
+    if (rc == NL_EINVAL) {
+        *code = "undecodable";
+        return rc;
+    }
+    if (rc == NL_ETOOBIG) {
+        *code = "too_big";
+        return rc;
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    if (html) {
+        rc = px_html_utf8(u8, u8_len, url, &doc, errbuf, errlen);
         if (rc == NL_EINVAL) {
             *code = "unparseable_html";
         }
-    } else if (is_type(ct, "text/plain")) {
-        rc = px_plain(body, len, &doc, errbuf, errlen);
     } else {
-        *code = "unsupported_content_type";
-        rc = nl_errf(errbuf, errlen, NL_EINVAL, "content type \"%.100s\" is not HTML or text", ct);
+        rc = px_plain(u8, u8_len, &doc, errbuf, errlen);
     }
+    free(u8);
     if (rc != 0) {
         goto out;
     }
@@ -130,6 +169,9 @@ static int parse_body(const json_t *rec, const char *body, size_t len, json_t **
     json_object_del(out, "body");
     json_object_del(out, "body_base64");
     rc = set_parsed(out, &doc);
+    if (rc == 0) {
+        rc = set_charset(out, &cs);
+    }
     if (rc != 0) {
         /* The extractor promises valid UTF-8: anything else is our bug. */
         rc = nl_errf(errbuf, errlen, NL_EFATAL, "could not build parsed record");
@@ -157,7 +199,7 @@ static int parse_record(void *ctx, const nl_input *in, json_t *rec, nl_emitter *
         *code = "bad_body";
         return rc;
     }
-    rc = parse_body(rec, body, len, &out, code, errbuf, errlen);
+    rc = parse_body(rec, body, len, (size_t)cfg->max_record_bytes, &out, code, errbuf, errlen);
     free(body);
     if (rc != 0) {
         return rc;
@@ -214,8 +256,8 @@ static int parse_file(const nl_config *cfg, const char *path, const char *url)
         fprintf(stderr, "newsline-parser: %s: could not build the record\n", path);
         goto out;
     }
-    if (parse_body(rec, body.ptr != NULL ? body.ptr : "", body.len, &out, &code, errbuf,
-                   sizeof(errbuf)) != 0) {
+    if (parse_body(rec, body.ptr != NULL ? body.ptr : "", body.len, (size_t)cfg->max_record_bytes,
+                   &out, &code, errbuf, sizeof(errbuf)) != 0) {
         fprintf(stderr, "newsline-parser: %s: %s%s%s\n", path, errbuf, code ? ": " : "",
                 code ? code : "");
         goto out;
