@@ -99,4 +99,28 @@ assert side["published"] == {"value": "2024-06-21", "source": "text"}, side.get(
 assert side["authors"] == ["Rekha J"], side["authors"]
 assert side["title"] == "21 June 2024, NIICE Commentary 9282", side["title"]
 PY
+# Charsets: a windows-1252 page declared in <meta>, and one whose HTTP header
+# lies (says UTF-8): both reach the tagger as UTF-8 with the right letters;
+# a binary body is dead-lettered as undecodable.
+python3 - "$NL_WORK/cs.ndjson" <<'PY'
+import json, sys, base64
+p = ("A sentence about Phnom Penh and the caf\xe9 that is long enough to be kept. " * 4).encode("cp1252")
+meta = b'<html><head><meta charset="windows-1252"><title>T</title></head><body><h1>T</h1><p>' + p + b"</p></body></html>"
+lie = b"<html><head><title>T</title></head><body><h1>T</h1><p>" + p + b"</p></body></html>"
+with open(sys.argv[1], "w") as f:
+    for i, (ct, body) in enumerate([("text/html", meta), ("text/html; charset=utf-8", lie),
+                                    ("text/html", bytes(range(256)) * 64)]):
+        f.write(json.dumps({"schema": "newsline.raw/1", "id": "00000000000000c%d" % i, "source": "test",
+                            "content_type": ct, "body_base64": base64.b64encode(body).decode()}) + "\n")
+PY
+"$B/newsline-parser" --stdin <"$NL_WORK/cs.ndjson" >"$NL_WORK/cs.out" 2>>"$NL_WORK/parser.log"
+check "charsets: meta and a lying header decode to UTF-8, binary is undecodable" python3 - "$NL_WORK/cs.out" <<'PY'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+assert len(recs) == 3, recs
+a, b, c = recs
+assert "caf\u00e9" in a["text"] and a["charset"] == "windows-1252" and a["charset_source"] == "meta", a
+assert "caf\u00e9" in b["text"] and b["charset_rejected"].startswith("http:utf-8"), b
+assert c["schema"] == "newsline.dlq/1" and c["reason_code"] == "undecodable", c
+PY
 nl_summary
