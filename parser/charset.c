@@ -951,6 +951,36 @@ static const char *utf16_pattern(const unsigned char *p, size_t len)
     return NULL;
 }
 
+/* Single-byte charsets that share ASCII and most of windows-1252's letters
+ * and that a detector confuses with it on short evidence. */
+static int latin_sibling(const char *name)
+{
+    static const char *const sib[] = {"windows-1250", "windows-1254",
+                                      "windows-1257", "windows-1258",
+                                      "ISO-8859-2",   "ISO-8859-3",
+                                      "ISO-8859-4",   "ISO-8859-9",
+                                      "ISO-8859-10",  "ISO-8859-13",
+                                      "ISO-8859-14",  "ISO-8859-15",
+                                      "ISO-8859-16",  NULL};
+    for (int i = 0; sib[i] != NULL; i++) {
+        if (strcasecmp(name, sib[i]) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* At most 1 byte in 64 outside ASCII: English or another language written
+ * mostly without accents. */
+static int mostly_ascii(const unsigned char *p, size_t len)
+{
+    size_t high = 0;
+    for (size_t i = 0; i < len; i++) {
+        high += p[i] >= 0x80;
+    }
+    return high * 64 <= len;
+}
+
 /* libuchardet's guess as a WHATWG name, or NULL. */
 static const char *uchardet_guess(const char *buf, size_t len, int *nomem)
 {
@@ -1054,6 +1084,14 @@ static int decide(ctx *c, const char *content_type)
     name = uchardet_guess(c->buf, c->len, &nomem);
     if (nomem) {
         return NL_ENOMEM;
+    }
+    if (name != NULL && latin_sibling(name) && mostly_ascii(p, c->len)) {
+        /* A statistical guess between Latin single-byte charsets from a
+         * handful of non-ASCII bytes is weak (libuchardet says windows-1250
+         * for a fifth of English pages re-encoded in windows-1252); the
+         * WHATWG default is the better bet for such a page. Text in Polish,
+         * Czech or Vietnamese has far more non-ASCII bytes than the bound. */
+        name = "windows-1252";
     }
     if (name != NULL && strcmp(name, "replacement") != 0) {
         rc = try_decode(c, name, 0, "detector", NULL, 1);

@@ -265,6 +265,37 @@ START_TEST(test_legacy_detected)
 }
 END_TEST
 
+START_TEST(test_latin_bias)
+{
+    /* English in windows-1252 with four accented letters: libuchardet 0.0.7
+     * guesses windows-1250 here; with so few non-ASCII bytes the WHATWG
+     * default wins, and the names come out right */
+    static const char en[] =
+        "<html><head><title>Talks</title></head><body><p>Officials in Bras\xedlia and "
+        "Bogot\xe1 met the delegation; Mr Ren\xe9 Dupr\xe9 spoke for the European side about "
+        "the treaty. The meeting lasted most of the afternoon and ended without a joint "
+        "statement, although both sides said they would meet again next month to discuss "
+        "trade, security and the situation on the border.</p></body></html>";
+    /* Polish in windows-1250: many non-ASCII bytes, the detector's guess stands */
+    static const char pl[] =
+        "Wczoraj w Warszawie minister spraw zagranicznych spotka\xb3 si\xea z ambasadorem. "
+        "Rozmowy dotyczy\xb3y bezpiecze\xf1stwa, wsp\xf3\xb3pracy gospodarczej i sytuacji "
+        "na Ukrainie. \x8cwiadkowie m\xf3wili, \xbf"
+        "e atmosfera by\xb3"
+        "a napi\xeata, a "
+        "\xbf"
+        "adna ze stron nie chcia\xb3"
+        "a ust\xb9pi\xe6.";
+    conv c = expect(en, strlen(en), "text/html", "windows-1252", "detector",
+                    "Officials in Bras\xc3\xadlia and Bogot\xc3\xa1 met");
+    ck_assert_ptr_nonnull(strstr(c.out, "Mr Ren\xc3\xa9 Dupr\xc3\xa9 spoke"));
+    free(c.out);
+    c = expect(pl, strlen(pl), "text/plain", "windows-1250", "detector",
+               "Wczoraj w Warszawie minister spraw zagranicznych spotka\xc5\x82 si\xc4\x99");
+    free(c.out);
+}
+END_TEST
+
 START_TEST(test_boms)
 {
     static const struct {
@@ -540,6 +571,7 @@ static Suite *charset_suite(void)
     tcase_add_test(tc, test_http_source);
     tcase_add_test(tc, test_legacy_declared);
     tcase_add_test(tc, test_legacy_detected);
+    tcase_add_test(tc, test_latin_bias);
     tcase_add_test(tc, test_boms);
     tcase_add_test(tc, test_order);
     tcase_add_test(tc, test_lying_header);
