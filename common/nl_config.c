@@ -59,6 +59,8 @@ static const struct cfg_entry {
     I("fetcher.max_redirects", "5", 0, 50, fetcher_max_redirects, "redirects followed per fetch"),
     I("debug.process_delay_ms", "0", 0, 60000, debug_process_delay_ms,
       "for fault tests only: sleep this long before processing each record"),
+    I("parser.max_page_bytes", "8388608", 1024, 1073741824, parser_max_page_bytes,
+      "largest page body the parser reads; a bigger one is dead-lettered as too_big"),
     {"tagger.tag_topics", CFG_BOOL, "true", 0, 1, offsetof(nl_config, tagger_tag_topics),
      "also send each tagged record to <prefix><actor or event id>"},
     S("tagger.tag_topic_prefix", "newsline.tag.", tagger_tag_topic_prefix,

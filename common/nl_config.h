@@ -38,6 +38,7 @@ typedef struct nl_config {
     char *topic_tagged;
     char *topic_dlq;
     int64_t max_record_bytes;
+    int64_t parser_max_page_bytes;
     int64_t max_in_flight;
     int64_t connect_timeout_ms;
     int64_t drain_timeout_ms;

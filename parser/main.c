@@ -199,7 +199,7 @@ static int parse_record(void *ctx, const nl_input *in, json_t *rec, nl_emitter *
         *code = "bad_body";
         return rc;
     }
-    rc = parse_body(rec, body, len, (size_t)cfg->max_record_bytes, &out, code, errbuf, errlen);
+    rc = parse_body(rec, body, len, (size_t)cfg->parser_max_page_bytes, &out, code, errbuf, errlen);
     free(body);
     if (rc != 0) {
         return rc;
@@ -228,14 +228,14 @@ static int parse_file(const nl_config *cfg, const char *path, const char *url)
     char *s = NULL;
     int rc = NL_EXIT_FAIL;
 
-    nl_buf_init(&body, (size_t)cfg->max_record_bytes);
+    nl_buf_init(&body, (size_t)cfg->parser_max_page_bytes);
     if (f == NULL) {
         fprintf(stderr, "newsline-parser: %s: %s\n", path, strerror(errno));
         return NL_EXIT_FAIL;
     }
     while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
         if (nl_buf_append(&body, chunk, n) != 0) {
-            fprintf(stderr, "newsline-parser: %s: larger than max_record_bytes\n", path);
+            fprintf(stderr, "newsline-parser: %s: larger than parser.max_page_bytes\n", path);
             goto out;
         }
     }
@@ -256,8 +256,8 @@ static int parse_file(const nl_config *cfg, const char *path, const char *url)
         fprintf(stderr, "newsline-parser: %s: could not build the record\n", path);
         goto out;
     }
-    if (parse_body(rec, body.ptr != NULL ? body.ptr : "", body.len, (size_t)cfg->max_record_bytes,
-                   &out, &code, errbuf, sizeof(errbuf)) != 0) {
+    if (parse_body(rec, body.ptr != NULL ? body.ptr : "", body.len,
+                   (size_t)cfg->parser_max_page_bytes, &out, &code, errbuf, sizeof(errbuf)) != 0) {
         fprintf(stderr, "newsline-parser: %s: %s%s%s\n", path, errbuf, code ? ": " : "",
                 code ? code : "");
         goto out;

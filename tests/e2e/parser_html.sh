@@ -123,4 +123,24 @@ assert "caf\u00e9" in a["text"] and a["charset"] == "windows-1252" and a["charse
 assert "caf\u00e9" in b["text"] and b["charset_rejected"].startswith("http:utf-8"), b
 assert c["schema"] == "newsline.dlq/1" and c["reason_code"] == "undecodable", c
 PY
+# parser.max_page_bytes: a page over it is dead-lettered as too_big, a page
+# under it goes through.
+python3 - "$NL_WORK/big.ndjson" <<'PY'
+import json, sys
+para = "<p>" + "A sentence of the article that is long enough to count. " * 8 + "</p>"
+with open(sys.argv[1], "w") as f:
+    for i, n in enumerate((2, 200)):
+        body = "<html><body><h1>T</h1>" + para * n + "</body></html>"
+        f.write(json.dumps({"schema": "newsline.raw/1", "id": "00000000000000b%d" % i,
+                            "source": "test", "content_type": "text/html", "body": body}) + "\n")
+PY
+"$B/newsline-parser" --stdin --set parser.max_page_bytes=16384 <"$NL_WORK/big.ndjson" \
+  >"$NL_WORK/big.out" 2>>"$NL_WORK/parser.log"
+check "parser.max_page_bytes: the small page parsed, the big one dead-lettered as too_big" \
+  python3 - "$NL_WORK/big.out" <<'PY'
+import json, sys
+a, b = [json.loads(l) for l in open(sys.argv[1])]
+assert a["schema"] == "newsline.parsed/1" and a["text"], a
+assert b["schema"] == "newsline.dlq/1" and b["reason_code"] == "too_big", b
+PY
 nl_summary
