@@ -14,7 +14,8 @@
 #define NL_DATADIR "."
 #endif
 
-enum cfg_type { CFG_STR, CFG_INT, CFG_BOOL, CFG_LOGLEVEL };
+/* CFG_STR0 is a string that may be empty (an empty list, no file). */
+enum cfg_type { CFG_STR, CFG_STR0, CFG_INT, CFG_BOOL, CFG_LOGLEVEL };
 
 /* The one table that drives parsing, the environment, --help and the docs. */
 static const struct cfg_entry {
@@ -57,6 +58,38 @@ static const struct cfg_entry {
       fetcher_user_agent, "User-Agent header sent by the fetcher"),
     I("fetcher.timeout_ms", "30000", 100, 600000, fetcher_timeout_ms, "total time for one fetch"),
     I("fetcher.max_redirects", "5", 0, 50, fetcher_max_redirects, "redirects followed per fetch"),
+    I("fetcher.connect_timeout_ms", "10000", 100, 600000, fetcher_connect_timeout_ms,
+      "time to connect (DNS, TCP, TLS) for one fetch"),
+    I("fetcher.low_speed_bytes", "100", 1, 1073741824, fetcher_low_speed_bytes,
+      "a transfer slower than this many bytes/s for fetcher.low_speed_time_s is aborted"),
+    I("fetcher.low_speed_time_s", "30", 1, 3600, fetcher_low_speed_time_s,
+      "see fetcher.low_speed_bytes (slow-loris and stalled servers)"),
+    I("fetcher.max_body_bytes", "8388608", 1024, 1073741824, fetcher_max_body_bytes,
+      "largest decoded body kept (also capped by max_record_bytes); larger ones are aborted"),
+    I("fetcher.max_in_flight", "1000", 1, 100000, fetcher_max_in_flight,
+      "transfers in flight at once over all hosts"),
+    I("fetcher.per_host", "2", 1, 100000, fetcher_per_host, "transfers in flight at once per host"),
+    I("fetcher.min_delay_ms", "1000", 0, 600000, fetcher_min_delay_ms,
+      "least time between two requests to one host (a longer robots.txt Crawl-delay wins)"),
+    I("fetcher.max_attempts", "3", 1, 20, fetcher_max_attempts,
+      "attempts per URL for 429, 5xx and connection errors (other 4xx are not retried)"),
+    I("fetcher.backoff_base_ms", "1000", 0, 600000, fetcher_backoff_base_ms,
+      "first retry delay; doubles per attempt, with jitter"),
+    I("fetcher.backoff_max_ms", "60000", 0, 3600000, fetcher_backoff_max_ms,
+      "longest retry delay from back-off"),
+    I("fetcher.max_retry_after_ms", "600000", 0, 86400000, fetcher_max_retry_after_ms,
+      "a longer Retry-After ends the fetch as failed instead of waiting"),
+    {"fetcher.robots", CFG_BOOL, "true", 0, 1, offsetof(nl_config, fetcher_robots),
+     "fetch and obey robots.txt (false only for benchmarks and your own sites)"},
+    I("fetcher.robots_ttl_s", "86400", 1, 2592000, fetcher_robots_ttl_s,
+      "how long a host's robots.txt is cached"),
+    I("fetcher.max_crawl_delay_ms", "60000", 0, 86400000, fetcher_max_crawl_delay_ms,
+      "cap on a robots.txt Crawl-delay"),
+    {"fetcher.allow_private", CFG_STR0, "", 0, 0, offsetof(nl_config, fetcher_allow_private),
+     "CIDRs the fetcher may connect to although not public (\"127.0.0.0/8,::1/128\"); "
+     "empty: only public addresses"},
+    {"fetcher.sources", CFG_STR0, "", 0, 0, offsetof(nl_config, fetcher_sources),
+     "sources file (JSON) polled by --once; empty: none"},
     I("debug.process_delay_ms", "0", 0, 60000, debug_process_delay_ms,
       "for fault tests only: sleep this long before processing each record"),
     I("parser.max_page_bytes", "8388608", 1024, 1073741824, parser_max_page_bytes,
@@ -98,6 +131,7 @@ static int set_entry(nl_config *cfg, const struct cfg_entry *e, const char *valu
                            "%s: \"%s\" is not one of debug, info, warn, error", e->name, value);
         }
         /* fall through */
+    case CFG_STR0:
     case CFG_STR: {
         char *dup = strdup(value);
         if (dup == NULL) {

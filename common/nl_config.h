@@ -46,6 +46,22 @@ typedef struct nl_config {
     char *fetcher_user_agent;
     int64_t fetcher_timeout_ms;
     int64_t fetcher_max_redirects;
+    int64_t fetcher_connect_timeout_ms;
+    int64_t fetcher_low_speed_bytes;
+    int64_t fetcher_low_speed_time_s;
+    int64_t fetcher_max_body_bytes;
+    int64_t fetcher_max_in_flight;
+    int64_t fetcher_per_host;
+    int64_t fetcher_min_delay_ms;
+    int64_t fetcher_max_attempts;
+    int64_t fetcher_backoff_base_ms;
+    int64_t fetcher_backoff_max_ms;
+    int64_t fetcher_max_retry_after_ms;
+    int64_t fetcher_robots; /* boolean */
+    int64_t fetcher_robots_ttl_s;
+    int64_t fetcher_max_crawl_delay_ms;
+    char *fetcher_allow_private; /* CIDR list, may be empty */
+    char *fetcher_sources;       /* path, may be empty */
     int64_t debug_process_delay_ms;
     int64_t tagger_tag_topics; /* boolean */
     char *tagger_tag_topic_prefix;

@@ -16,7 +16,8 @@ base="http://127.0.0.1:$(cat "$NL_WORK/port")"
 # Fetch: one article (through 3 redirects), a 404, a body over the cap, a file:// URL.
 printf '{"schema":"newsline.fetch/1","url":"%s"}\n' "$base/redirect/3" "$base/status/404" \
   "$base/big" "file:///etc/passwd" >"$NL_WORK/requests.ndjson"
-"$B/newsline-fetcher" --stdin --set max_record_bytes=1048576 <"$NL_WORK/requests.ndjson" \
+"$B/newsline-fetcher" --stdin --set max_record_bytes=1048576 \
+  --set fetcher.allow_private=127.0.0.0/8 --set fetcher.min_delay_ms=0 <"$NL_WORK/requests.ndjson" \
   >"$NL_WORK/raw.ndjson" 2>"$NL_WORK/fetcher.log"
 check "fetcher --stdin exits 0" test $? -eq 0
 check "fetcher: one page and three dead letters, with reasons" python3 - "$NL_WORK/raw.ndjson" "$base" <<'PY'

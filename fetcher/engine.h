@@ -1,0 +1,163 @@
+/* The fetch engine: many HTTP transfers at once on one thread, on one curl
+ * multi handle, with politeness, retries and an address guard.
+ *
+ * Requests are queued per host (scheme, host and port). Before the first
+ * request to a host its robots.txt is fetched (once, cached for
+ * fetcher.robots_ttl_s; a failed fetch for at most 5 minutes) and every
+ * request is checked against it (robots.h); a disallowed URL fails with
+ * "robots_disallowed" and is never requested. A host gets at most
+ * fetcher.per_host transfers at once, and two requests to it start at least
+ * max(request delay, robots Crawl-delay capped at fetcher.max_crawl_delay_ms)
+ * apart; all hosts together at most fetcher.max_in_flight.
+ *
+ * Each transfer: http and https only (redirects too, at most
+ * fetcher.max_redirects, followed by libcurl), TLS verified, HTTP/2 over
+ * TLS where offered, gzip/deflate/br/zstd accepted, connect and total
+ * timeouts and a low-speed abort. The body cap (the smaller of
+ * fetcher.max_body_bytes and max_record_bytes) is enforced in the write
+ * callback on decoded bytes, so a missing or lying Content-Length and a
+ * gzip bomb both stop at the cap ("body_too_large"). Every socket the
+ * transfer opens, on every redirect hop, is refused unless its address
+ * (after DNS) is public or inside fetcher.allow_private ("private_address").
+ *
+ * Retries: 429, 5xx and connection errors/timeouts are retried up to
+ * fetcher.max_attempts attempts in all, after Retry-After when the server
+ * sends one (seconds or an HTTP-date; the whole host waits), else after an
+ * exponential back-off with jitter (fx_backoff_ms). Other 4xx are final.
+ *
+ * Conditional GET: a request may carry an ETag and a Last-Modified date
+ * (sent as If-None-Match / If-Modified-Since) and the hash of the body last
+ * seen; a 304, or a 200 whose body hashes the same, is a success with
+ * not_modified set.
+ *
+ * Failure codes (fx_result.code): "bad_url", "robots_disallowed",
+ * "private_address", "too_many_redirects", "bad_redirect", "body_too_large",
+ * "timeout", "http_status", "fetch_failed".
+ *
+ * Ownership: fx_engine_add copies everything in the request (but `user`,
+ * which is handed back as given). The fx_result passed to the done callback
+ * and everything it points to are valid only during the callback. The
+ * callback may call fx_engine_add. The engine is single-threaded. */
+#ifndef FX_ENGINE_H
+#define FX_ENGINE_H
+
+#include "nl_config.h"
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+typedef enum {
+    FX_KIND_ARTICLE,
+    FX_KIND_FEED,
+    FX_KIND_SITEMAP,
+    FX_KIND_ROBOTS,
+} fx_kind;
+
+typedef struct fx_request {
+    const char *url;
+    fx_kind kind;
+    const char *source;     /* the source's name, for logs and health; or NULL */
+    const char *user_agent; /* NULL: fetcher.user_agent */
+    int64_t delay_ms;       /* least gap between requests to the host; -1: fetcher.min_delay_ms */
+    const char *etag;       /* conditional GET validators, or NULL */
+    const char *last_modified; /* as the server sent it */
+    const char *body_hash;     /* 16 hex digits of the body last seen, or NULL */
+    void *user;
+} fx_request;
+
+typedef struct fx_result {
+    const char *url;       /* normalised, as requested */
+    const char *final_url; /* normalised, after redirects (url if none) */
+    char id[17];           /* the record id: of final_url */
+    fx_kind kind;
+    const char *source; /* or NULL */
+    void *user;
+    long status;              /* last HTTP status, 0 if none */
+    const char *content_type; /* or NULL */
+    const char *etag;         /* response validators, or NULL */
+    const char *last_modified;
+    const char *body; /* NUL-terminated; "" on failure */
+    size_t body_len;
+    char body_hash[17];
+    int not_modified; /* 304, or the body hash matched the request's */
+    int attempts;
+    int64_t fetched_at_ms; /* wall clock */
+    const char *code;      /* NULL on success, else a failure code */
+    const char *reason;    /* "" on success */
+} fx_result;
+
+typedef void (*fx_done_fn)(void *ctx, const fx_result *res);
+
+typedef struct fx_engine fx_engine;
+
+/* A new engine reading its settings from cfg (which must outlive it).
+ * NULL with the reason in errbuf: a bad fetcher.allow_private names the key
+ * (exit 2), else out of memory or libcurl. curl_global_init first. */
+fx_engine *fx_engine_new(const nl_config *cfg, fx_done_fn done, void *ctx, char *errbuf,
+                         size_t errlen);
+void fx_engine_free(fx_engine *e);
+
+/* Queues a request. A URL that does not normalise is delivered at once
+ * (during this call) as failed with "bad_url". 0 or NL_ENOMEM. */
+int fx_engine_add(fx_engine *e, const fx_request *req);
+
+/* Runs transfers until no request is left, nl_stop is set, or timeout_ms
+ * passes (-1: no limit). Returns the number of requests still pending. */
+size_t fx_engine_run(fx_engine *e, int64_t timeout_ms);
+
+/* Requests queued, waiting for a retry, or in flight. */
+size_t fx_engine_pending(const fx_engine *e);
+
+/* "article", "feed", "sitemap", "robots". */
+const char *fx_kind_name(fx_kind kind);
+
+/* A newsline.raw/1 record of a successful result (new reference): id, url,
+ * final_url, http_status, content_type, fetched_at, kind, source_name,
+ * etag, last_modified, body_hash, and the body as "body" when valid UTF-8
+ * else "body_base64". NULL on allocation failure. */
+json_t *fx_result_record(const fx_result *res);
+
+/* ---- The pure parts, exported for unit tests. ---- */
+
+/* The back-off before attempt `attempt`+1 after `attempt` failures (1..):
+ * d = min(max_ms, base_ms * 2^(attempt-1)), then a uniform value in
+ * [d/2, d] drawn with *rng (xorshift64 state, nonzero). */
+int64_t fx_backoff_ms(int attempt, int64_t base_ms, int64_t max_ms, uint64_t *rng);
+
+/* A Retry-After value (delta-seconds, or an HTTP-date compared with now,
+ * seconds since the epoch) in milliseconds into *out_ms (0 for a date in
+ * the past). 0, or NL_EINVAL for anything else. */
+int fx_retry_after_ms(const char *value, int64_t now_s, int64_t *out_ms);
+
+/* 1 if a transfer that ended with this libcurl code and HTTP status is worth
+ * another attempt: 429, 5xx, connection errors and timeouts. Else 0. */
+int fx_retryable(int curl_code, long status);
+
+/* A list of CIDR blocks ("10.0.0.0/8, ::1/128", a bare address is a /32 or
+ * /128; commas or spaces between). */
+typedef struct fx_cidr {
+    int family; /* AF_INET or AF_INET6 */
+    unsigned char addr[16];
+    int prefix;
+} fx_cidr;
+
+typedef struct fx_cidrs {
+    fx_cidr *v;
+    size_t n;
+} fx_cidrs;
+
+/* 0, NL_EINVAL (errbuf names the bad entry) or NL_ENOMEM; on error the list
+ * is empty. Free with fx_cidrs_free. */
+int fx_cidrs_parse(const char *s, fx_cidrs *out, char *errbuf, size_t errlen);
+void fx_cidrs_free(fx_cidrs *c);
+int fx_cidrs_match(const fx_cidrs *c, const struct sockaddr *sa);
+
+/* 1 if sa is a public unicast address: not loopback, private (RFC 1918,
+ * ULA), link-local, CGNAT, multicast, documentation, benchmarking,
+ * reserved or unspecified; IPv4-mapped, NAT64 and 6to4 IPv6 addresses are
+ * judged by the IPv4 address inside. */
+int fx_addr_public(const struct sockaddr *sa);
+
+#endif
