@@ -161,10 +161,6 @@ static int print_row(const json_t *row, void *arg)
     return 0;
 }
 
-static const char query_usage[] =
-    "newsline query: usage: query [--corpus DIR] [--actor ID]... [--event ID] [--since DATE]\n"
-    "       [--until DATE] [--source S] [--text FTS-QUERY] [--json] [--count] [--limit N]";
-
 int cli_query(const nl_config *cfg, int argc, char **argv)
 {
     static const struct option opts[] = {{"corpus", required_argument, NULL, 'c'},
@@ -235,13 +231,17 @@ int cli_query(const nl_config *cfg, int argc, char **argv)
             limit_set = 1;
             break;
         default:
-            fprintf(stderr, "%s\n", query_usage);
+            /* one line, not getopt's and a usage block */
+            fprintf(stderr,
+                    "newsline query: bad option \"%s\" (options: --corpus --actor --event "
+                    "--since --until --source --text --json --count --limit)\n",
+                    argv[optind - 1]);
             return NL_EXIT_USAGE;
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "newsline query: unexpected argument \"%s\"\n%s\n", argv[optind],
-                query_usage);
+        fprintf(stderr, "newsline query: unexpected argument \"%s\" (%s)\n", argv[optind],
+                "see newsline --help");
         return NL_EXIT_USAGE;
     }
     if (o.count && !limit_set) {
