@@ -12,5 +12,7 @@ int cli_broker(const nl_config *cfg, int argc, char **argv);
 int cli_topics(const nl_config *cfg, int argc, char **argv);
 int cli_tail(const nl_config *cfg, int argc, char **argv);
 int cli_produce(const nl_config *cfg, int argc, char **argv);
+int cli_reindex(const nl_config *cfg, int argc, char **argv);
+int cli_query(const nl_config *cfg, int argc, char **argv);
 
 #endif

@@ -26,6 +26,15 @@ static const char summary[] =
     "        topic, partition, offset and headers)\n"
     "  produce TOPIC\n"
     "        produce each line of standard input as one message, byte for byte\n"
+    "  reindex [--corpus DIR]\n"
+    "        rebuild the corpus index (DIR/.nl-index.db) from the files (default DIR:\n"
+    "        sink.corpus_dir)\n"
+    "  query [--corpus DIR] [--actor ID]... [--event ID] [--since DATE] [--until DATE]\n"
+    "        [--source S] [--text FTS-QUERY] [--json] [--count] [--limit N]\n"
+    "        documents (latest versions) matching every condition, newest first, as a\n"
+    "        table (--json: NDJSON); --count: mentions per actor per day; DATE is\n"
+    "        YYYY-MM-DD, inclusive; --limit defaults to 100 (0: all); exit 2 on an\n"
+    "        unknown actor or event, a bad date or a bad full-text query\n"
     "  config\n"
     "        print the effective configuration as JSON\n\n"
     "Options come before the command.";
@@ -67,6 +76,10 @@ int main(int argc, char **argv)
         rc = cli_tail(&cfg, argc - argi, argv + argi);
     } else if (strcmp(cmd, "produce") == 0) {
         rc = cli_produce(&cfg, argc - argi, argv + argi);
+    } else if (strcmp(cmd, "reindex") == 0) {
+        rc = cli_reindex(&cfg, argc - argi, argv + argi);
+    } else if (strcmp(cmd, "query") == 0) {
+        rc = cli_query(&cfg, argc - argi, argv + argi);
     } else if (strcmp(cmd, "config") == 0) {
         nl_config_print(&cfg, stdout);
         rc = 0;

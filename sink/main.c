@@ -49,6 +49,7 @@ int main(int argc, char **argv)
 {
     nl_config cfg;
     nl_store *st = NULL;
+    nl_index *ix = NULL;
     char errbuf[512];
     int stdin_mode;
     int rc = nl_daemon_init(argc, argv, "newsline-sink",
@@ -64,11 +65,22 @@ int main(int argc, char **argv)
         nl_config_free(&cfg);
         return NL_EXIT_FAIL;
     }
-    nl_info("corpus_opened", "dir=%s documents=%zu", nl_log_q(cfg.sink_corpus_dir), st_count(st));
+    /* The index is derived from the files: missing, corrupt or out of step,
+     * it is rebuilt here, before any record is taken. */
+    if (ix_open(cfg.sink_corpus_dir, IX_OPEN_REPAIR, &ix, errbuf, sizeof(errbuf)) != 0) {
+        fprintf(stderr, "newsline-sink: %s\n", errbuf);
+        st_close(st);
+        nl_config_free(&cfg);
+        return NL_EXIT_FAIL;
+    }
+    st_set_index(st, ix);
+    nl_info("corpus_opened", "dir=%s documents=%zu indexed_versions=%ld",
+            nl_log_q(cfg.sink_corpus_dir), st_count(st), ix_count(ix));
     nl_stage stage = {"sink", NL_SCHEMA_TAGGED, cfg.topic_tagged, store_record, st};
     rc = stdin_mode ? nl_stage_run_stdin(&cfg, &stage, stdin, stdout)
                     : nl_stage_run_kafka(&cfg, &stage);
     st_close(st);
+    ix_close(ix);
     nl_config_free(&cfg);
     return rc;
 }

@@ -1,4 +1,5 @@
 #include "store.h"
+#include "index.h"
 
 #include "nl_err.h"
 #include "nl_log.h"
@@ -18,10 +19,12 @@
  * spread well. */
 struct slot {
     uint64_t id;
-    long seq; /* -1: empty */
+    long seq;  /* -1: empty */
+    long nver; /* highest version seen: 1 for NNN_<id>.*, k for NNN_<id>.v<k>.* */
 };
 
 struct nl_store {
+    nl_index *ix; /* borrowed, may be NULL */
     char *dir;
     int dirfd;
     struct slot *slots;
@@ -29,17 +32,17 @@ struct nl_store {
     long next_seq;
 };
 
-static int map_put(nl_store *st, uint64_t id, long seq);
+static int map_put(nl_store *st, uint64_t id, long seq, long nver);
 
-static long map_get(const nl_store *st, uint64_t id)
+static struct slot *map_get(const nl_store *st, uint64_t id)
 {
     size_t mask = st->cap - 1;
     for (size_t i = (size_t)id & mask;; i = (i + 1) & mask) {
         if (st->slots[i].seq < 0) {
-            return -1;
+            return NULL;
         }
         if (st->slots[i].id == id) {
-            return st->slots[i].seq;
+            return &st->slots[i];
         }
     }
 }
@@ -62,14 +65,14 @@ static int map_grow(nl_store *st)
     st->n = 0;
     for (size_t i = 0; i < ocap; i++) {
         if (old[i].seq >= 0) {
-            map_put(st, old[i].id, old[i].seq);
+            map_put(st, old[i].id, old[i].seq, old[i].nver);
         }
     }
     free(old);
     return 0;
 }
 
-static int map_put(nl_store *st, uint64_t id, long seq)
+static int map_put(nl_store *st, uint64_t id, long seq, long nver)
 {
     size_t mask;
     if ((st->n + 1) * 2 > st->cap && map_grow(st) != 0) {
@@ -80,20 +83,26 @@ static int map_put(nl_store *st, uint64_t id, long seq)
         if (st->slots[i].seq < 0) {
             st->slots[i].id = id;
             st->slots[i].seq = seq;
+            st->slots[i].nver = nver;
             st->n++;
             return 0;
         }
         if (st->slots[i].id == id) {
-            return 0; /* first name seen wins */
+            /* first number seen wins; the versions under it add up */
+            if (st->slots[i].seq == seq && nver > st->slots[i].nver) {
+                st->slots[i].nver = nver;
+            }
+            return 0;
         }
     }
 }
 
-/* Parses "NNN_<16 hex>.txt" or ".json"; 1 on a match. */
-static int parse_name(const char *name, long *seq, uint64_t *id)
+/* Parses "NNN_<16 hex>.txt" or ".json", or "NNN_<16 hex>.v<k>.txt" or
+ * ".json" (k >= 2, no leading zero); 1 on a match, with *ver = 1 or k. */
+static int parse_name(const char *name, long *seq, uint64_t *id, long *ver)
 {
     char *end;
-    const char *p;
+    const char *p, *ext;
     errno = 0;
     *seq = strtol(name, &end, 10);
     if (name[0] < '0' || name[0] > '9' || end == name || *end != '_' || errno != 0) {
@@ -105,7 +114,20 @@ static int parse_name(const char *name, long *seq, uint64_t *id)
             return 0;
         }
     }
-    if (strcmp(p + 16, ".txt") != 0 && strcmp(p + 16, ".json") != 0) {
+    ext = p + 16;
+    *ver = 1;
+    if (ext[0] == '.' && ext[1] == 'v') {
+        if (ext[2] < '1' || ext[2] > '9') {
+            return 0;
+        }
+        errno = 0;
+        *ver = strtol(ext + 2, &end, 10);
+        if (errno != 0 || *ver < 2 || *ver > 1000000) {
+            return 0;
+        }
+        ext = end;
+    }
+    if (strcmp(ext, ".txt") != 0 && strcmp(ext, ".json") != 0) {
         return 0;
     }
     *id = strtoull((char[17]){p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10],
@@ -142,17 +164,17 @@ int st_open(const char *dir, nl_store **out, char *errbuf, size_t errlen)
         return rc;
     }
     while ((de = readdir(d)) != NULL) {
-        long seq;
+        long seq, ver;
         uint64_t id;
         if (strncmp(de->d_name, ".nl-tmp.", 8) == 0) {
             /* left by a writer that died before its rename: never visible */
             unlinkat(st->dirfd, de->d_name, 0);
             continue;
         }
-        if (!parse_name(de->d_name, &seq, &id)) {
+        if (!parse_name(de->d_name, &seq, &id, &ver)) {
             continue;
         }
-        if (map_put(st, id, seq) != 0) {
+        if (map_put(st, id, seq, ver) != 0) {
             rc = nl_errf(errbuf, errlen, NL_ENOMEM, "out of memory");
             break;
         }
@@ -274,37 +296,202 @@ static char *read_file(nl_store *st, const char *name, size_t *len)
     return buf;
 }
 
+/* The names of version ver of document seq/id. */
+static void version_names(long seq, const char *id, long ver, char *txt, char *side, size_t len)
+{
+    if (ver <= 1) {
+        snprintf(txt, len, "%03ld_%s.txt", seq, id);
+        snprintf(side, len, "%03ld_%s.json", seq, id);
+    } else {
+        snprintf(txt, len, "%03ld_%s.v%ld.txt", seq, id, ver);
+        snprintf(side, len, "%03ld_%s.v%ld.json", seq, id, ver);
+    }
+}
+
+static void hash_hex(uint64_t h, char out[17])
+{
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+/* The content hash of one stored version: its sidecar's content_hash;
+ * for a sidecar from before versions, the title of its record and the
+ * text it points to; with no sidecar (a seed, or a text file whose
+ * sidecar a crash kept from being written), the file itself, with and
+ * without a final newline (*alt). 1 with the hash; -1 if the text file
+ * is missing; 0 if the sidecar does not describe the text file. */
+static int version_hash(nl_store *st, const char *txt_name, const json_t *side, char hash[17],
+                        char alt[17])
+{
+    const char *h = side != NULL ? nl_record_str(side, "content_hash") : NULL;
+    char *buf;
+    size_t len = 0;
+
+    alt[0] = '\0';
+    if (h != NULL) {
+        snprintf(hash, 17, "%s", h);
+        return 1;
+    }
+    buf = read_file(st, txt_name, &len);
+    if (buf == NULL) {
+        return errno == ENOENT ? -1 : 0;
+    }
+    if (side != NULL) {
+        json_t *jt = json_object_get(json_object_get(side, "record"), "title");
+        json_int_t off = json_integer_value(json_object_get(side, "text_offset"));
+        json_int_t n = json_integer_value(json_object_get(side, "text_bytes"));
+        size_t tl = json_string_length(jt);
+        char *c;
+        if (jt == NULL || off < 0 || n < 0 || (size_t)(off + n) > len ||
+            (c = malloc(tl + 2 + (size_t)n + 1)) == NULL) {
+            free(buf);
+            return 0;
+        }
+        memcpy(c, json_string_value(jt), tl);
+        memcpy(c + tl, "\n\n", 2);
+        memcpy(c + tl + 2, buf + off, (size_t)n);
+        hash_hex(nl_hash64(c, tl + 2 + (size_t)n), hash);
+        free(c);
+    } else {
+        hash_hex(nl_hash64(buf, len), hash);
+        if (len > 0 && buf[len - 1] == '\n') {
+            hash_hex(nl_hash64(buf, len - 1), alt);
+        }
+    }
+    free(buf);
+    return 1;
+}
+
+static json_t *load_json(nl_store *st, const char *name)
+{
+    size_t len;
+    char *s = read_file(st, name, &len);
+    json_t *j = s != NULL ? json_loadb(s, len, 0, NULL) : NULL;
+    free(s);
+    return j;
+}
+
+/* What the sidecar says of where the record came from. */
+static json_t *provenance(const json_t *rec, const json_t *trace)
+{
+    const char *pv = nl_record_str(rec, "parser_version");
+    const char *fetched = nl_record_str(rec, "fetched_at");
+    const char *wl = nl_record_str(json_object_get(rec, "tags"), "watchlist_version");
+    json_t *prov = json_object();
+    char when[32];
+
+    if (pv == NULL) {
+        pv = nl_record_str(rec, "daemon_version");
+    }
+    if (pv == NULL) {
+        /* the parser does not stamp its version yet; every stage is built
+         * from one tree, so the sink's own version is the parser's */
+        pv = NL_VERSION;
+    }
+    if (fetched == NULL && trace != NULL) {
+        /* a replayed document was not fetched: when it entered the pipeline */
+        json_t *t = json_object_get(trace, "replay");
+        if (t == NULL) {
+            t = json_object_get(trace, "fetcher");
+        }
+        if (json_is_integer(t)) {
+            nl_format_time_ms(json_integer_value(t), when);
+            fetched = when;
+        }
+    }
+    if (prov == NULL ||
+        json_object_set_new(prov, "source",
+                            nl_record_str(rec, "source") != NULL
+                                ? json_string(nl_record_str(rec, "source"))
+                                : json_null()) != 0 ||
+        json_object_set_new(prov, "fetched_at",
+                            fetched != NULL ? json_string(fetched) : json_null()) != 0 ||
+        json_object_set_new(prov, "parser_version", json_string(pv)) != 0 ||
+        json_object_set_new(prov, "watchlist_version",
+                            wl != NULL ? json_string(wl) : json_null()) != 0) {
+        json_decref(prov);
+        return NULL;
+    }
+    return prov;
+}
+
+static json_t *make_report(const char *id, const char *txt, const char *side, long ver,
+                           const char *status)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:I, s:s}", "schema", NL_SCHEMA_STORED, "id", id, "file",
+                     txt, "sidecar", side, "version", (json_int_t)ver, "status", status);
+}
+
 int st_put(nl_store *st, const json_t *rec, const json_t *trace, json_t **report, char *errbuf,
            size_t errlen)
 {
     const char *id = nl_record_str(rec, "id");
     const char *source = nl_record_str(rec, "source");
+    int replay = source != NULL && strcmp(source, "replay") == 0;
     json_t *jtitle = json_object_get(rec, "title");
     json_t *jtext = json_object_get(rec, "text");
     const char *text = json_string_value(jtext);
     size_t text_len = json_string_length(jtext);
+    size_t title_len = json_string_length(jtitle);
     uint64_t nid = strtoull(id, NULL, 16);
-    long seq = map_get(st, nid);
-    int is_new = seq < 0;
-    char txt_name[64], json_name[64], now[32];
-    char *old_txt = NULL, *old_json = NULL, *body = NULL, *sidecar_s = NULL;
-    size_t old_txt_len = 0, old_json_len = 0, body_len = 0, sidecar_len = 0;
-    json_t *kept = NULL, *sidecar = NULL, *old = NULL;
+    struct slot *slot = map_get(st, nid);
+    int is_new = slot == NULL;
+    long seq = is_new ? st->next_seq : slot->seq;
+    long nver = is_new ? 0 : slot->nver;
+    long ver = 0;
+    char txt_name[80], json_name[80], now[32], hash[17];
+    char *old_txt = NULL, *body = NULL, *sidecar_s = NULL;
+    size_t old_txt_len = 0, body_len, sidecar_len = 0;
+    json_t *kept = NULL, *sidecar = NULL, *old = NULL, *versions = NULL;
     long text_offset = -1;
     int wrote = 0;
     int rc = 0;
 
     *report = NULL;
-    if (is_new) {
-        seq = st->next_seq;
+    /* The text file of a new document or version: title, a blank line,
+     * the text; the content hash is of all but that final newline. */
+    body_len = title_len + 2 + text_len + 1;
+    body = malloc(body_len + 1);
+    if (body == NULL) {
+        return nl_errf(errbuf, errlen, NL_ENOMEM, "out of memory");
     }
-    snprintf(txt_name, sizeof(txt_name), "%03ld_%s.txt", seq, id);
-    snprintf(json_name, sizeof(json_name), "%03ld_%s.json", seq, id);
+    memcpy(body, json_string_value(jtitle), title_len);
+    memcpy(body + title_len, "\n\n", 2);
+    memcpy(body + title_len + 2, text, text_len);
+    body[body_len - 1] = '\n';
+    hash_hex(nl_hash64(body, body_len - 1), hash);
 
-    /* The text file: title, a blank line, the text; a replayed document's
-     * existing file is the user's and stays as it is. */
-    old_txt = is_new ? NULL : read_file(st, txt_name, &old_txt_len);
-    if (old_txt != NULL && source != NULL && strcmp(source, "replay") == 0) {
+    /* Which version is this? The one with the same content hash, newest
+     * first; else a replay belongs to the newest (its text file is the
+     * user's and stays as it is); else it is a new version. */
+    for (long k = nver; k >= 1 && ver == 0; k--) {
+        char h[17], alt[17];
+        json_t *side;
+        int found;
+        version_names(seq, id, k, txt_name, json_name, sizeof(txt_name));
+        side = load_json(st, json_name);
+        found = version_hash(st, txt_name, side, h, alt);
+        if ((found == 1 && (strcmp(h, hash) == 0 || strcmp(alt, hash) == 0)) ||
+            (found == -1 && side != NULL)) {
+            /* the same content; or a sidecar whose text file is gone, which
+             * this record's text replaces */
+            ver = k;
+            old = side;
+        } else {
+            json_decref(side);
+        }
+    }
+    if (ver == 0 && replay && nver >= 1) {
+        ver = nver;
+        version_names(seq, id, ver, txt_name, json_name, sizeof(txt_name));
+        old = load_json(st, json_name);
+    }
+    if (ver == 0) {
+        ver = nver + 1;
+    }
+    version_names(seq, id, ver, txt_name, json_name, sizeof(txt_name));
+
+    old_txt = ver <= nver ? read_file(st, txt_name, &old_txt_len) : NULL;
+    if (old_txt != NULL) {
         /* The text follows the title line: search from there, so a text
          * that also occurs in the title is not found in it. */
         const char *from = memchr(old_txt, '\n', old_txt_len);
@@ -313,26 +500,16 @@ int st_put(nl_store *st, const json_t *rec, const json_t *trace, json_t **report
         hit = text_len > 0 ? memmem(from, old_txt_len - (size_t)(from - old_txt), text, text_len)
                            : NULL;
         text_offset = hit != NULL ? (long)(hit - old_txt) : -1;
+        if (text_len == 0 && old_txt_len == body_len && memcmp(old_txt, body, body_len) == 0) {
+            text_offset = (long)title_len + 2;
+        }
     } else {
-        size_t tl = json_string_length(jtitle);
-        body_len = tl + 2 + text_len + 1;
-        body = malloc(body_len + 1);
-        if (body == NULL) {
-            rc = nl_errf(errbuf, errlen, NL_ENOMEM, "out of memory");
+        text_offset = (long)title_len + 2;
+        rc = write_atomic(st, txt_name, body, body_len, errbuf, errlen);
+        if (rc != 0) {
             goto out;
         }
-        memcpy(body, json_string_value(jtitle), tl);
-        memcpy(body + tl, "\n\n", 2);
-        memcpy(body + tl + 2, text, text_len);
-        body[body_len - 1] = '\n';
-        text_offset = (long)tl + 2;
-        if (old_txt == NULL || old_txt_len != body_len || memcmp(old_txt, body, body_len) != 0) {
-            rc = write_atomic(st, txt_name, body, body_len, errbuf, errlen);
-            if (rc != 0) {
-                goto out;
-            }
-            wrote = 1;
-        }
+        wrote = 1;
     }
 
     /* The sidecar: everything but the text, which is in the text file. */
@@ -342,28 +519,47 @@ int st_put(nl_store *st, const json_t *rec, const json_t *trace, json_t **report
         goto out;
     }
     json_object_del(kept, "text");
-    old_json = is_new ? NULL : read_file(st, json_name, &old_json_len);
-    old = old_json != NULL ? json_loadb(old_json, old_json_len, 0, NULL) : NULL;
     if (!wrote && old != NULL && json_equal(json_object_get(old, "record"), kept) &&
         json_integer_value(json_object_get(old, "text_offset")) == text_offset) {
-        /* The same record again: the store stays exactly as it is. */
-        *report = json_pack("{s:s, s:s, s:s, s:s, s:s}", "schema", NL_SCHEMA_STORED, "id", id,
-                            "file", txt_name, "sidecar", json_name, "status", "unchanged");
+        /* The same record again: the files stay exactly as they are. The
+         * index may have missed it (a crash between the files and the
+         * index, before the offset was stored): catch up now. */
+        if (st->ix != NULL && !ix_has(st->ix, old)) {
+            rc = ix_put(st->ix, old, text, text_len, errbuf, errlen);
+            if (rc != 0) {
+                goto out;
+            }
+        }
+        *report = make_report(id, txt_name, json_name, ver, "unchanged");
         rc = *report != NULL ? 0 : NL_ENOMEM;
         goto out;
     }
+    versions = json_array();
+    for (long k = 1; versions != NULL && k <= (ver > nver ? ver : nver); k++) {
+        char t[80], j[80];
+        version_names(seq, id, k, t, j, sizeof(t));
+        if (json_array_append_new(versions, json_string(t)) != 0) {
+            json_decref(versions);
+            versions = NULL;
+        }
+    }
     nl_format_time_ms(nl_now_ms(), now);
-    sidecar = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:O, s:O}", "schema", NL_SCHEMA_STORED,
-                        "id", id, "file", txt_name, "text_offset", (json_int_t)text_offset,
+    sidecar =
+        versions != NULL
+            ? json_pack("{s:s, s:s, s:I, s:s, s:s, s:I, s:I, s:s, s:O, s:o, s:o, s:O}", "schema",
+                        NL_SCHEMA_STORED, "id", id, "version", (json_int_t)ver, "content_hash",
+                        hash, "file", txt_name, "text_offset", (json_int_t)text_offset,
                         "text_bytes", (json_int_t)text_len, "stored_at", now, "trace",
-                        trace != NULL ? trace : json_null(), "record", kept);
+                        trace != NULL ? trace : json_null(), "provenance", provenance(rec, trace),
+                        "versions", versions, "record", kept)
+            : NULL;
+    versions = NULL; /* consumed by json_pack, even on failure */
     sidecar_s = sidecar != NULL ? json_dumps(sidecar, JSON_INDENT(1) | JSON_SORT_KEYS) : NULL;
     if (sidecar_s == NULL) {
         rc = nl_errf(errbuf, errlen, NL_ENOMEM, "out of memory");
         goto out;
     }
     sidecar_len = strlen(sidecar_s);
-    sidecar_s[sidecar_len] = '\0';
     {
         /* trailing newline for the humans who cat it */
         char *s2 = realloc(sidecar_s, sidecar_len + 2);
@@ -377,9 +573,10 @@ int st_put(nl_store *st, const json_t *rec, const json_t *trace, json_t **report
     }
     rc = write_atomic(st, json_name, sidecar_s, sidecar_len, errbuf, errlen);
     if (rc != 0) {
-        if (is_new && wrote) {
-            /* A new document is visible whole or not at all: without its
-             * sidecar its text file goes too, and the retry starts afresh. */
+        if (wrote) {
+            /* A new document or version is visible whole or not at all:
+             * without its sidecar its text file goes too, and the retry
+             * starts afresh. */
             unlinkat(st->dirfd, txt_name, 0);
         }
         goto out;
@@ -389,23 +586,39 @@ int st_put(nl_store *st, const json_t *rec, const json_t *trace, json_t **report
         goto out;
     }
     if (is_new) {
-        if (map_put(st, nid, seq) != 0) {
+        if (map_put(st, nid, seq, ver) != 0) {
             rc = nl_errf(errbuf, errlen, NL_ENOMEM, "out of memory");
             goto out;
         }
         st->next_seq = seq + 1;
+    } else if (ver > slot->nver) {
+        slot->nver = ver;
     }
-    *report =
-        json_pack("{s:s, s:s, s:s, s:s, s:s}", "schema", NL_SCHEMA_STORED, "id", id, "file",
-                  txt_name, "sidecar", json_name, "status", old == NULL ? "stored" : "updated");
+    /* The files are durable; the index follows them (it is derived: if
+     * this fails, the retry finds the files unchanged and indexes them). */
+    if (st->ix != NULL) {
+        rc = ix_put(st->ix, sidecar, text, text_len, errbuf, errlen);
+        if (rc != 0) {
+            goto out;
+        }
+    }
+    *report = make_report(id, txt_name, json_name, ver,
+                          is_new        ? "stored"
+                          : ver > nver  ? "new_version"
+                          : old != NULL ? "updated"
+                                        : "stored");
     rc = *report != NULL ? 0 : NL_ENOMEM;
 out:
     free(old_txt);
-    free(old_json);
     free(body);
     free(sidecar_s);
     json_decref(old);
     json_decref(kept);
     json_decref(sidecar);
     return rc;
+}
+
+void st_set_index(nl_store *st, nl_index *ix)
+{
+    st->ix = ix;
 }

@@ -8,6 +8,7 @@
 #include "testutil.h"
 #include "nl_err.h"
 #include "nl_record.h"
+#include "nl_text.h"
 #include "store.h"
 
 #include <check.h>
@@ -204,9 +205,22 @@ static json_t *make_rec(const char *id, const char *source, const char *title, c
     return rec;
 }
 
-/* st_put that must succeed with status, on files NNN_<id>; returns the
- * report (kept in `report`, freed at teardown). */
-static json_t *put_ok(const json_t *rec, const json_t *trace, const char *status, long seq)
+/* The file names of version ver of seq/id. */
+static void names_v(long seq, const char *id, long ver, char *txt, char *side, size_t len)
+{
+    if (ver <= 1) {
+        snprintf(txt, len, "%03ld_%s.txt", seq, id);
+        snprintf(side, len, "%03ld_%s.json", seq, id);
+    } else {
+        snprintf(txt, len, "%03ld_%s.v%ld.txt", seq, id, ver);
+        snprintf(side, len, "%03ld_%s.v%ld.json", seq, id, ver);
+    }
+}
+
+/* st_put that must succeed with status, on the files of version ver of
+ * NNN_<id>; returns the report (kept in `report`, freed at teardown). */
+static json_t *put_ok_v(const json_t *rec, const json_t *trace, const char *status, long seq,
+                        long ver)
 {
     const char *id = nl_record_str(rec, "id");
     char txt[64], side[64];
@@ -218,11 +232,11 @@ static json_t *put_ok(const json_t *rec, const json_t *trace, const char *status
     rc = st_put(st, rec, trace, &report, errbuf, sizeof(errbuf));
     ck_assert_msg(rc == 0, "st_put %s: rc %d, %s", id, rc, errbuf);
     ck_assert_ptr_nonnull(report);
-    snprintf(txt, sizeof(txt), "%03ld_%s.txt", seq, id);
-    snprintf(side, sizeof(side), "%03ld_%s.json", seq, id);
+    names_v(seq, id, ver, txt, side, sizeof(txt));
     ck_assert_str_eq(nl_record_str(report, "schema"), NL_SCHEMA_STORED);
     ck_assert_str_eq(nl_record_str(report, "id"), id);
     ck_assert_str_eq(nl_record_str(report, "status"), status);
+    ck_assert_int_eq(json_integer_value(json_object_get(report, "version")), ver);
     ck_assert_str_eq(nl_record_str(report, "file"), txt);
     ck_assert_str_eq(nl_record_str(report, "sidecar"), side);
     ck_assert(exists(txt));
@@ -231,48 +245,80 @@ static json_t *put_ok(const json_t *rec, const json_t *trace, const char *status
     return report;
 }
 
-static json_t *load_sidecar(long seq, const char *id)
+static json_t *put_ok(const json_t *rec, const json_t *trace, const char *status, long seq)
 {
-    char name[64];
+    return put_ok_v(rec, trace, status, seq, 1);
+}
+
+static json_t *load_sidecar_v(long seq, const char *id, long ver)
+{
+    char name[64], txt[64];
     json_error_t jerr;
     json_t *j;
 
-    snprintf(name, sizeof(name), "%03ld_%s.json", seq, id);
+    names_v(seq, id, ver, txt, name, sizeof(name));
     j = json_load_file(cpath(name), 0, &jerr);
     ck_assert_msg(j != NULL, "%s: %s", name, jerr.text);
     return j;
 }
 
-/* Checks NNN_<id>.txt is title "\n\n" text "\n" and the sidecar matches rec. */
-static void assert_stored(long seq, const json_t *rec, const json_t *trace)
+static json_t *load_sidecar(long seq, const char *id)
+{
+    return load_sidecar_v(seq, id, 1);
+}
+
+/* Checks the text file of version ver is title "\n\n" text "\n" and its
+ * sidecar matches rec. */
+static void assert_stored_v(long seq, const json_t *rec, const json_t *trace, long ver)
 {
     const char *id = nl_record_str(rec, "id");
     const char *title = nl_record_str(rec, "title");
     const char *text = nl_record_str(rec, "text");
-    char name[64];
+    char name[64], sname[64], hash[17];
     char *body, *side_s;
     size_t len, side_len;
     json_t *side, *want;
 
-    snprintf(name, sizeof(name), "%03ld_%s.txt", seq, id);
+    names_v(seq, id, ver, name, sname, sizeof(name));
     body = slurp(cpath(name), &len);
     ck_assert_uint_eq(len, strlen(title) + 2 + strlen(text) + 1);
     ck_assert_int_eq(memcmp(body, title, strlen(title)), 0);
     ck_assert_int_eq(memcmp(body + strlen(title), "\n\n", 2), 0);
     ck_assert_int_eq(memcmp(body + strlen(title) + 2, text, strlen(text)), 0);
     ck_assert_int_eq(body[len - 1], '\n');
+    /* the content hash: FNV-1a 64 of title "\n\n" text */
+    snprintf(hash, sizeof(hash), "%016llx", (unsigned long long)nl_hash64(body, len - 1));
     free(body);
 
-    snprintf(name, sizeof(name), "%03ld_%s.json", seq, id);
-    side_s = slurp(cpath(name), &side_len);
+    side_s = slurp(cpath(sname), &side_len);
     ck_assert_uint_gt(side_len, 0);
     ck_assert_int_eq(side_s[side_len - 1], '\n');
     free(side_s);
-    side = load_sidecar(seq, id);
+    side = load_sidecar_v(seq, id, ver);
     ck_assert_str_eq(nl_record_str(side, "schema"), NL_SCHEMA_STORED);
     ck_assert_str_eq(nl_record_str(side, "id"), id);
-    snprintf(name, sizeof(name), "%03ld_%s.txt", seq, id);
     ck_assert_str_eq(nl_record_str(side, "file"), name);
+    ck_assert_int_eq(json_integer_value(json_object_get(side, "version")), ver);
+    ck_assert_str_eq(nl_record_str(side, "content_hash"), hash);
+    ck_assert_uint_ge(json_array_size(json_object_get(side, "versions")), (size_t)ver);
+    ck_assert_str_eq(
+        json_string_value(json_array_get(json_object_get(side, "versions"), (size_t)ver - 1)),
+        name);
+    /* provenance: where it came from and what made it */
+    {
+        json_t *prov = json_object_get(side, "provenance");
+        ck_assert_ptr_nonnull(prov);
+        ck_assert_str_eq(nl_record_str(prov, "source"), nl_record_str(rec, "source"));
+        ck_assert_str_eq(nl_record_str(prov, "watchlist_version"),
+                         nl_record_str(json_object_get(rec, "tags"), "watchlist_version"));
+        ck_assert_str_eq(nl_record_str(prov, "parser_version"),
+                         nl_record_str(rec, "parser_version") != NULL
+                             ? nl_record_str(rec, "parser_version")
+                             : NL_VERSION);
+        if (nl_record_str(rec, "fetched_at") != NULL) {
+            ck_assert_str_eq(nl_record_str(prov, "fetched_at"), nl_record_str(rec, "fetched_at"));
+        }
+    }
     ck_assert_int_eq(json_integer_value(json_object_get(side, "text_offset")),
                      (json_int_t)strlen(title) + 2);
     ck_assert_int_eq(json_integer_value(json_object_get(side, "text_bytes")),
@@ -291,6 +337,11 @@ static void assert_stored(long seq, const json_t *rec, const json_t *trace)
     ck_assert(json_equal(json_object_get(side, "record"), want));
     json_decref(want);
     json_decref(side);
+}
+
+static void assert_stored(long seq, const json_t *rec, const json_t *trace)
+{
+    assert_stored_v(seq, rec, trace, 1);
 }
 
 struct file_id {
@@ -395,6 +446,12 @@ START_TEST(test_open_indexes_existing)
         "912_0123456789abcdef.json~",
         ".913_0123456789abcdef.txt",
         "0x914_0123456789abcdef.txt",
+        "915_0123456789abcdef.v1.txt", /* version 1 has the plain name */
+        "916_0123456789abcdef.v02.txt",
+        "917_0123456789abcdef.v.txt",
+        "918_0123456789abcdef.vx.json",
+        "919_0123456789abcdef.v2.md",
+        "920_0123456789abcdef.v2",
     };
     static const char *const stale[] = {
         ".nl-tmp.4242.000_" ID_A ".txt",
@@ -506,7 +563,8 @@ START_TEST(test_open_many)
     /* an indexed id keeps its number; a new one comes after the last */
     snprintf(name, sizeof(name), "%016llx", (unsigned long long)((uint64_t)(1233 + 1) << 40));
     rec = make_rec(name, "fetch", "T", "t");
-    put_ok(rec, NULL, "stored", 1233);
+    /* its empty text file is another content: the text becomes version 2 */
+    put_ok_v(rec, NULL, "new_version", 1233, 2);
     ck_assert_uint_eq(st_count(st), N);
     json_decref(rec);
     rec = make_rec("1111111111111111", "fetch", "New", "A new document.");
@@ -527,7 +585,7 @@ START_TEST(test_put_new)
 
     open_store();
     put_ok(rec, NULL, "stored", 0);
-    ck_assert_uint_eq(json_object_size(report), 5);
+    ck_assert_uint_eq(json_object_size(report), 6);
     assert_stored(0, rec, NULL);
     ck_assert_uint_eq(st_count(st), 1);
     ck_assert_uint_eq(count_entries(""), 2);
@@ -589,7 +647,7 @@ START_TEST(test_put_unchanged)
     /* the same record, as an equal copy */
     copy = json_deep_copy(rec);
     put_ok(copy, NULL, "unchanged", 0);
-    ck_assert_uint_eq(json_object_size(report), 5);
+    ck_assert_uint_eq(json_object_size(report), 6);
     /* a different trace alone changes nothing either */
     put_ok(copy, trace, "unchanged", 0);
     assert_untouched("000_" ID_A ".txt", &txt);
@@ -606,38 +664,124 @@ START_TEST(test_put_updated)
 {
     json_t *rec = make_rec(ID_A, "fetch", "Title", "The text.");
     json_t *rec2 = make_rec(ID_B, "fetch", "Other", "Other text.");
-    json_t *changed;
-    struct file_id txt;
+    json_t *changed, *retagged;
+    struct file_id txt, v1txt, v1side;
 
     open_store();
     put_ok(rec, NULL, "stored", 0);
     put_ok(rec2, NULL, "stored", 1);
+    age_file("000_" ID_A ".txt");
+    age_file("000_" ID_A ".json");
+    snap("000_" ID_A ".txt", &v1txt);
+    snap("000_" ID_A ".json", &v1side);
 
-    /* new text and title: same number, new content */
+    /* new text and title: a second version beside the first, same number */
     changed = make_rec(ID_A, "fetch", "A longer title", "The text, corrected.");
-    put_ok(changed, NULL, "updated", 0);
-    assert_stored(0, changed, NULL);
+    put_ok_v(changed, NULL, "new_version", 0, 2);
+    assert_stored_v(0, changed, NULL, 2);
+    assert_untouched("000_" ID_A ".txt", &v1txt);
+    assert_untouched("000_" ID_A ".json", &v1side);
+    assert_stored(0, rec, NULL);
     ck_assert_uint_eq(st_count(st), 2);
-    ck_assert_uint_eq(count_entries(""), 4);
-    json_decref(changed);
+    ck_assert_uint_eq(count_entries(""), 6);
 
     /* new tags only: the text file stays, the sidecar changes */
-    age_file("000_" ID_A ".txt");
-    snap("000_" ID_A ".txt", &txt);
-    changed = make_rec(ID_A, "fetch", "A longer title", "The text, corrected.");
-    ck_assert_int_eq(json_object_set_new(json_object_get(changed, "tags"), "watchlist_version",
+    age_file("000_" ID_A ".v2.txt");
+    snap("000_" ID_A ".v2.txt", &txt);
+    retagged = make_rec(ID_A, "fetch", "A longer title", "The text, corrected.");
+    ck_assert_int_eq(json_object_set_new(json_object_get(retagged, "tags"), "watchlist_version",
                                          json_string("test-2")),
                      0);
-    put_ok(changed, NULL, "updated", 0);
-    assert_untouched("000_" ID_A ".txt", &txt);
-    assert_stored(0, changed, NULL);
+    put_ok_v(retagged, NULL, "updated", 0, 2);
+    assert_untouched("000_" ID_A ".v2.txt", &txt);
+    assert_stored_v(0, retagged, NULL, 2);
     /* and the same again is unchanged */
-    put_ok(changed, NULL, "unchanged", 0);
+    put_ok_v(retagged, NULL, "unchanged", 0, 2);
+
+    /* the first version delivered again (a replay of the topic): it is
+     * recognised by its content, nothing changes, no third version */
+    snap("000_" ID_A ".txt", &v1txt);
+    snap("000_" ID_A ".json", &v1side);
+    put_ok_v(rec, NULL, "unchanged", 0, 1);
+    assert_untouched("000_" ID_A ".txt", &v1txt);
+    assert_untouched("000_" ID_A ".json", &v1side);
+    ck_assert(!exists("000_" ID_A ".v3.txt"));
+    /* a third content is version 3; the sidecar lists all three */
     json_decref(changed);
+    changed = make_rec(ID_A, "fetch", "Third", "Third text.");
+    put_ok_v(changed, NULL, "new_version", 0, 3);
+    assert_stored_v(0, changed, NULL, 3);
+    ck_assert_uint_eq(count_entries(""), 8);
+    ck_assert_uint_eq(st_count(st), 2);
+    json_decref(changed);
+    json_decref(retagged);
 
     /* the other document was not touched */
     assert_stored(1, rec2, NULL);
     json_decref(rec2);
+    json_decref(rec);
+}
+END_TEST
+
+START_TEST(test_put_versions_reopen)
+{
+    json_t *v1 = make_rec(ID_A, "fetch", "Title", "One.");
+    json_t *v2 = make_rec(ID_A, "fetch", "Title", "Two.");
+    json_t *v3 = make_rec(ID_A, "fetch", "Title", "Three.");
+    json_t *other = make_rec(ID_B, "fetch", "B", "b");
+
+    open_store();
+    put_ok(v1, NULL, "stored", 0);
+    put_ok_v(v2, NULL, "new_version", 0, 2);
+    /* reopened, the store knows both versions by their files */
+    reopen_store();
+    ck_assert_uint_eq(st_count(st), 1);
+    put_ok_v(v2, NULL, "unchanged", 0, 2);
+    put_ok_v(v1, NULL, "unchanged", 0, 1);
+    put_ok_v(v3, NULL, "new_version", 0, 3);
+    put_ok(other, NULL, "stored", 1);
+
+    /* a crash after the text file of version 4 but before its sidecar:
+     * the redelivered record finds the text file and completes it */
+    json_decref(v1);
+    v1 = make_rec(ID_A, "fetch", "Title", "Four.");
+    write_corpus_file("000_" ID_A ".v4.txt", "Title\n\nFour.\n");
+    reopen_store();
+    put_ok_v(v1, NULL, "stored", 0, 4);
+    assert_stored_v(0, v1, NULL, 4);
+    put_ok_v(v1, NULL, "unchanged", 0, 4);
+    ck_assert_uint_eq(count_entries(""), 10);
+    json_decref(v1);
+    json_decref(v2);
+    json_decref(v3);
+    json_decref(other);
+}
+END_TEST
+
+START_TEST(test_put_provenance)
+{
+    json_t *rec = make_rec(ID_A, "fetch", "Title", "Text.");
+    json_t *trace = json_pack("{s:I}", "replay", (json_int_t)1700000000123LL);
+    json_t *side, *prov;
+
+    ck_assert_int_eq(json_object_set_new(rec, "fetched_at", json_string("2026-11-23T18:46:01Z")),
+                     0);
+    ck_assert_int_eq(json_object_set_new(rec, "parser_version", json_string("9.9.9")), 0);
+    open_store();
+    put_ok(rec, NULL, "stored", 0);
+    assert_stored(0, rec, NULL);
+    /* a replayed record was not fetched: the time it entered the pipeline */
+    json_decref(rec);
+    rec = make_rec(ID_B, "replay", "Title", "Text.");
+    put_ok(rec, trace, "stored", 1);
+    side = load_sidecar(1, ID_B);
+    prov = json_object_get(side, "provenance");
+    ck_assert_str_eq(nl_record_str(prov, "source"), "replay");
+    ck_assert_str_eq(nl_record_str(prov, "parser_version"), NL_VERSION);
+    ck_assert_str_eq(nl_record_str(prov, "watchlist_version"), "test-1");
+    ck_assert_str_eq(nl_record_str(prov, "fetched_at"), "2023-11-14T22:13:20.123Z");
+    json_decref(side);
+    json_decref(trace);
     json_decref(rec);
 }
 END_TEST
@@ -760,12 +904,13 @@ START_TEST(test_reopen)
     assert_untouched("000_" ID_A ".json", &side);
     put_ok(c, NULL, "stored", 2);
     json_object_set_new(b, "text", json_string("Text b, revised."));
-    put_ok(b, NULL, "updated", 1);
-    assert_stored(1, b, NULL);
+    put_ok_v(b, NULL, "new_version", 1, 2);
+    assert_stored_v(1, b, NULL, 2);
     reopen_store();
     ck_assert_uint_eq(st_count(st), 3);
     put_ok(c, NULL, "unchanged", 2);
-    ck_assert_uint_eq(count_entries(""), 6);
+    put_ok_v(b, NULL, "unchanged", 1, 2);
+    ck_assert_uint_eq(count_entries(""), 8);
     json_decref(a);
     json_decref(b);
     json_decref(c);
@@ -851,8 +996,9 @@ START_TEST(test_disk_error_update_keeps_old)
     assert_untouched("000_" ID_A ".txt", &txt);
     assert_untouched("000_" ID_A ".json", &side);
     ck_assert_uint_eq(count_entries(""), 2);
-    put_ok(bigger, NULL, "updated", 0);
-    assert_stored(0, bigger, NULL);
+    put_ok_v(bigger, NULL, "new_version", 0, 2);
+    assert_stored_v(0, bigger, NULL, 2);
+    assert_stored(0, rec, NULL);
     json_decref(bigger);
     json_decref(rec);
 }
@@ -909,6 +1055,8 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_put_empty_title_and_text);
     tcase_add_test(tc, test_put_unchanged);
     tcase_add_test(tc, test_put_updated);
+    tcase_add_test(tc, test_put_versions_reopen);
+    tcase_add_test(tc, test_put_provenance);
     tcase_add_test(tc, test_put_replay_keeps_seed);
     tcase_add_test(tc, test_put_replay_new_document);
     tcase_add_test(tc, test_reopen);
