@@ -72,6 +72,7 @@ struct once {
     fx_poller *poller;
     fx_seen *seen;
     rd_kafka_t *producer; /* or NULL: stdout */
+    fx_hset queued;       /* fetched in this run already (found by two sources) */
     int fatal;
     size_t n_queued, n_out, n_failed, n_skipped;
 };
@@ -178,10 +179,13 @@ static int once_emit(void *ctx, size_t i, const fx_source *src, const char *url,
                       .delay_ms = src->delay_ms};
 
     (void)i;
-    if (fx_seen_has(o->seen, hash)) {
+    if (fx_seen_has(o->seen, hash) || fx_hset_has(&o->queued, hash)) {
         o->n_skipped++;
         nl_debug("already_seen", "source=%s url=%s", nl_log_q(src->name), nl_log_q(url));
         return 0;
+    }
+    if (fx_hset_add(&o->queued, hash) < 0) {
+        return NL_ENOMEM;
     }
     a = malloc(sizeof(*a));
     if (a == NULL) {
@@ -281,6 +285,7 @@ out:
         rd_kafka_destroy(o.producer);
     }
     fx_seen_close(o.seen);
+    fx_hset_free(&o.queued);
     fx_sources_free(srcs);
     return rc;
 }

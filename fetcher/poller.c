@@ -28,6 +28,7 @@ struct doc {
     char *etag;
     char *last_modified;
     char hash[17];
+    int is_index; /* a sitemap index: always read, for its sitemaps' sake */
 };
 
 struct src_state {
@@ -193,9 +194,13 @@ static void request(fx_poller *p, size_t i, const char *url, fx_kind kind, int d
     }
     q->i = i;
     q->depth = depth;
-    req.etag = d->etag;
-    req.last_modified = d->last_modified;
-    req.body_hash = d->hash[0] ? d->hash : NULL;
+    /* An unchanged robots.txt or sitemap index still leads to sitemaps
+     * that may have changed: those are always read in full. */
+    if (kind != FX_KIND_ROBOTS && !d->is_index) {
+        req.etag = d->etag;
+        req.last_modified = d->last_modified;
+        req.body_hash = d->hash[0] ? d->hash : NULL;
+    }
     req.user = q;
     s->outstanding++;
     if (fx_engine_add(p->eng, &req) != 0) {
@@ -299,7 +304,8 @@ static void start(fx_poller *p, size_t i)
     }
 }
 
-static void on_robots(fx_poller *p, size_t i, int depth, const fx_result *res)
+/* Both return 0, or -1 if the document was broken (reported). */
+static int on_robots(fx_poller *p, size_t i, int depth, const fx_result *res)
 {
     fx_robots *rb = NULL;
     char errbuf[256];
@@ -307,7 +313,7 @@ static void on_robots(fx_poller *p, size_t i, int depth, const fx_result *res)
 
     if (fx_robots_parse(res->body, res->body_len, &rb, errbuf, sizeof(errbuf)) != 0) {
         fail(p, i, depth, res->url, "robots.txt: %s", errbuf);
-        return;
+        return -1;
     }
     n = fx_robots_n_sitemaps(rb);
     if (n == 0) {
@@ -324,9 +330,10 @@ static void on_robots(fx_poller *p, size_t i, int depth, const fx_result *res)
         free(url);
     }
     fx_robots_free(rb);
+    return n == 0 ? -1 : 0;
 }
 
-static void on_feed(fx_poller *p, size_t i, int depth, const fx_result *res)
+static int on_feed(fx_poller *p, size_t i, int depth, const fx_result *res, struct doc *d)
 {
     fx_feed *feed = NULL;
     char errbuf[256];
@@ -334,7 +341,10 @@ static void on_feed(fx_poller *p, size_t i, int depth, const fx_result *res)
     if (fx_feed_parse(res->body, res->body_len, res->final_url, &feed, errbuf, sizeof(errbuf)) !=
         0) {
         fail(p, i, depth, res->url, "%s", errbuf);
-        return;
+        return -1;
+    }
+    if (d != NULL) {
+        d->is_index = feed->kind == FX_FEED_SITEMAPINDEX;
     }
     nl_debug("document_parsed", "source=%s url=%s type=%s entries=%zu skipped=%zu",
              nl_log_q(p->st[i].src->name), nl_log_q(res->url), fx_feed_kind_name(feed->kind),
@@ -353,6 +363,7 @@ static void on_feed(fx_poller *p, size_t i, int depth, const fx_result *res)
         }
     }
     fx_feed_free(feed);
+    return 0;
 }
 
 void fx_poller_on_result(fx_poller *p, const fx_result *res)
@@ -377,10 +388,12 @@ void fx_poller_on_result(fx_poller *p, const fx_result *res)
         if (res->not_modified) {
             nl_debug("document_unchanged", "source=%s url=%s", nl_log_q(s->src->name),
                      nl_log_q(res->url));
-        } else if (res->kind == FX_KIND_ROBOTS) {
-            on_robots(p, i, depth, res);
-        } else {
-            on_feed(p, i, depth, res);
+        } else if ((res->kind == FX_KIND_ROBOTS ? on_robots(p, i, depth, res)
+                                                : on_feed(p, i, depth, res, d)) != 0 &&
+                   d != NULL) {
+            /* Not "unchanged" next time: a broken document stays broken
+             * until it is read and parses. */
+            doc_clear(d);
         }
     }
     if (--s->outstanding == 0) {
@@ -433,6 +446,7 @@ static void load_one(struct src_state *s, json_t *o)
         if (hash != NULL && nl_id_valid(hash)) {
             memcpy(dc->hash, hash, sizeof(dc->hash));
         }
+        dc->is_index = json_is_true(json_object_get(d, "index"));
     }
     for (size_t n = known != NULL ? strlen(known) / 16 : 0, j = 0; j < n; j++) {
         char hex[17];
@@ -614,6 +628,9 @@ static json_t *dump_one(const struct src_state *s)
         }
         if (d->hash[0] != '\0') {
             obj_set(jd, "body_hash", json_string(d->hash));
+        }
+        if (d->is_index) {
+            obj_set(jd, "index", json_true());
         }
     }
     rc = obj_set(o, "interval_s", json_integer(s->interval_s));
