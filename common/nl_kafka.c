@@ -765,8 +765,7 @@ int nl_stage_run_kafka(const nl_config *cfg, const nl_stage *st)
     return nl_stage_run_kafka_hooks(cfg, st, NULL);
 }
 
-int nl_stage_run_kafka_hooks(const nl_config *cfg, const nl_stage *st,
-                             const nl_stage_hooks *hooks)
+int nl_stage_run_kafka_hooks(const nl_config *cfg, const nl_stage *st, const nl_stage_hooks *hooks)
 {
     struct runner r;
     char errbuf[512];

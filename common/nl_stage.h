@@ -105,8 +105,7 @@ typedef struct nl_stage {
 int nl_stage_run_kafka(const nl_config *cfg, const nl_stage *st);
 
 /* The same with a stage's hooks (may be NULL: nl_stage_run_kafka). */
-int nl_stage_run_kafka_hooks(const nl_config *cfg, const nl_stage *st,
-                             const nl_stage_hooks *hooks);
+int nl_stage_run_kafka_hooks(const nl_config *cfg, const nl_stage *st, const nl_stage_hooks *hooks);
 
 /* Runs the stage as an NDJSON filter from in to out until EOF or SIGTERM.
  * Dead letters are written to out as newsline.dlq/1 records, and dead

@@ -276,8 +276,7 @@ int fx_run_once(const nl_config *cfg, int produce)
     nl_info("once_done",
             "sources=%zu sources_failed=%zu articles_new=%zu written=%zu fetch_failed=%zu "
             "skipped_seen=%zu seen=%zu exit=%d",
-            polls, failed, o.n_queued, o.n_out, o.n_failed, o.n_skipped, fx_seen_count(o.seen),
-            rc);
+            polls, failed, o.n_queued, o.n_out, o.n_failed, o.n_skipped, fx_seen_count(o.seen), rc);
 out:
     fx_poller_free(o.poller);
     fx_engine_free(o.eng);
@@ -341,8 +340,8 @@ static void disc_dr(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
 static int disc_emit(void *ctx, size_t i, const fx_source *src, const char *url, uint64_t hash)
 {
     struct fx_discover *d = ctx;
-    json_t *rec = json_pack("{s:s, s:s, s:s}", "schema", NL_SCHEMA_FETCH, "url", url, "source",
-                            src->name);
+    json_t *rec =
+        json_pack("{s:s, s:s, s:s}", "schema", NL_SCHEMA_FETCH, "url", url, "source", src->name);
     char *s = rec != NULL ? nl_record_dump(rec, NULL) : NULL;
     struct emitted *em = malloc(sizeof(*em));
     rd_kafka_resp_err_t err;

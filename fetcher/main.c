@@ -85,8 +85,7 @@ static void on_revoked(void *ctx, const char *topic, int32_t partition)
     }
 }
 
-static void on_acked(void *ctx, const char *topic, int32_t partition, int64_t offset,
-                     uint64_t tag)
+static void on_acked(void *ctx, const char *topic, int32_t partition, int64_t offset, uint64_t tag)
 {
     struct fetcher *f = ctx;
     char errbuf[512];
