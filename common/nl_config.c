@@ -89,7 +89,14 @@ static const struct cfg_entry {
      "CIDRs the fetcher may connect to although not public (\"127.0.0.0/8,::1/128\"); "
      "empty: only public addresses"},
     {"fetcher.sources", CFG_STR0, "", 0, 0, offsetof(nl_config, fetcher_sources),
-     "sources file (JSON) polled by --once; empty: none"},
+     "sources file (JSON) the fetcher polls (daemon and --once); empty: none"},
+    S("fetcher.state_dir", "fetcher-state", fetcher_state_dir,
+      "where the fetcher keeps its seen-sets (seen.<partition>, seen.local) and sources state "
+      "(sources-state.json); relative to the working directory; one per fetcher instance"),
+    I("fetcher.stale_warn_s", "172800", 0, 31536000, fetcher_stale_warn_s,
+      "warn when a source has produced nothing new for this long (0: never)"),
+    I("fetcher.seen_sync_ms", "1000", 10, 60000, fetcher_seen_sync_ms,
+      "how often the seen-set is fsync'd (and the fetch topic's offsets stored after it)"),
     I("debug.process_delay_ms", "0", 0, 60000, debug_process_delay_ms,
       "for fault tests only: sleep this long before processing each record"),
     I("parser.max_page_bytes", "8388608", 1024, 1073741824, parser_max_page_bytes,

@@ -62,6 +62,9 @@ typedef struct nl_config {
     int64_t fetcher_max_crawl_delay_ms;
     char *fetcher_allow_private; /* CIDR list, may be empty */
     char *fetcher_sources;       /* path, may be empty */
+    char *fetcher_state_dir;
+    int64_t fetcher_stale_warn_s;
+    int64_t fetcher_seen_sync_ms;
     int64_t debug_process_delay_ms;
     int64_t tagger_tag_topics; /* boolean */
     char *tagger_tag_topic_prefix;

@@ -8,7 +8,12 @@
  * PRODUCE_ATTEMPTS times, then the daemon exits 75 and the record is
  * re-read after restart). A fatal producer error exits 70 after a flush.
  * On revoke the runner waits (bounded) for outstanding reports, stores,
- * commits, then lets the partitions go. */
+ * commits, then lets the partitions go.
+ *
+ * A stage with state of its own per partition (nl_stage_hooks) hears of
+ * assignments, revocations and acknowledged records; if it has a sync hook,
+ * done offsets are stored only after a sync made its state durable, in
+ * batches: an offset is never stored for work that is not yet durable. */
 #include "nl_kafka.h"
 
 #include "nl_err.h"
@@ -33,6 +38,8 @@ struct pending {
     int64_t offset;
     int remaining;
     unsigned epoch; /* assignment epoch it was consumed in */
+    int has_tag;    /* nl_emit_tag was called: hand tag to hooks->acked */
+    uint64_t tag;
 };
 
 /* A delivery that failed and will be produced again. */
@@ -50,6 +57,7 @@ struct retry {
 struct runner {
     const nl_config *cfg;
     const nl_stage *st;
+    const nl_stage_hooks *hk; /* or NULL */
     rd_kafka_t *consumer;
     rd_kafka_t *producer;
     nl_offsets *ot;
@@ -57,6 +65,8 @@ struct runner {
     struct retry *retries;
     int fatal; /* exit code to leave with, 0 if none */
     size_t n_in, n_out, n_dead, n_redelivered;
+    int unsynced;         /* offsets done since the last sync hook call */
+    int64_t last_sync_ms; /* when it last ran */
 };
 
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
@@ -245,11 +255,50 @@ static void store_offset(struct runner *r, const char *topic, int32_t partition)
     rd_kafka_topic_partition_list_destroy(tpl);
 }
 
+static void store_all_cb(void *arg, const char *topic, int32_t partition, int64_t next)
+{
+    (void)next;
+    store_offset(arg, topic, partition);
+}
+
+/* Runs the stage's sync hook, then stores every done offset. 0, or -1
+ * (r->fatal set, nothing stored) if the sync failed. */
+static int sync_and_store(struct runner *r)
+{
+    const nl_stage_hooks *hk = r->hk;
+
+    if (hk != NULL && hk->sync != NULL) {
+        r->last_sync_ms = nl_now_ms();
+        if (!r->unsynced) {
+            return 0;
+        }
+        if (hk->sync(r->st->ctx) != 0) {
+            nl_error("sync_failed", "stage=%s note=\"offsets not stored\"", r->st->name);
+            r->fatal = 70;
+            return -1;
+        }
+        r->unsynced = 0;
+    }
+    nl_offsets_foreach(r->ot, store_all_cb, r);
+    return 0;
+}
+
 static void pending_done(struct pending *p)
 {
     struct runner *r = p->r;
-    if (p->epoch == r->epoch && nl_offsets_done(r->ot, p->topic, p->partition, p->offset) == 1) {
-        store_offset(r, p->topic, p->partition);
+    const nl_stage_hooks *hk = r->hk;
+
+    if (p->epoch == r->epoch) {
+        if (p->has_tag && hk != NULL && hk->acked != NULL) {
+            hk->acked(r->st->ctx, p->topic, p->partition, p->offset, p->tag);
+        }
+        if (nl_offsets_done(r->ot, p->topic, p->partition, p->offset) == 1) {
+            if (hk != NULL && hk->sync != NULL) {
+                r->unsynced = 1; /* stored by the next sync_and_store */
+            } else {
+                store_offset(r, p->topic, p->partition);
+            }
+        }
     }
     free(p->topic);
     free(p);
@@ -350,12 +399,6 @@ static void free_retries(struct runner *r)
     }
 }
 
-static void store_all_cb(void *arg, const char *topic, int32_t partition, int64_t next)
-{
-    (void)next;
-    store_offset(arg, topic, partition);
-}
-
 /* Waits (bounded) for every outstanding delivery report. 0 if drained. */
 static int drain(struct runner *r, int timeout_ms)
 {
@@ -365,7 +408,7 @@ static int drain(struct runner *r, int timeout_ms)
         rd_kafka_flush(r->producer, 100);
     } while ((rd_kafka_outq_len(r->producer) > 0 || r->retries != NULL) && r->fatal == 0 &&
              nl_now_ms() < deadline);
-    nl_offsets_foreach(r->ot, store_all_cb, r);
+    sync_and_store(r);
     return rd_kafka_outq_len(r->producer) == 0 && r->retries == NULL ? 0 : -1;
 }
 
@@ -405,10 +448,17 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     int cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
     rd_kafka_error_t *error = NULL;
     rd_kafka_resp_err_t aerr = RD_KAFKA_RESP_ERR_NO_ERROR;
+    const nl_stage_hooks *hk = r->hk;
 
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         for (int i = 0; i < parts->cnt; i++) {
             nl_offsets_forget(r->ot, parts->elems[i].topic, parts->elems[i].partition);
+            if (hk != NULL && hk->assigned != NULL &&
+                hk->assigned(r->st->ctx, parts->elems[i].topic, parts->elems[i].partition) != 0) {
+                nl_error("assign_hook_failed", "topic=%s partition=%d", parts->elems[i].topic,
+                         (int)parts->elems[i].partition);
+                r->fatal = 70;
+            }
         }
         nl_info("assigned", "partitions=%d protocol=%s", parts->cnt,
                 cooperative ? "cooperative" : "eager");
@@ -427,6 +477,9 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         }
         for (int i = 0; i < parts->cnt; i++) {
             nl_offsets_forget(r->ot, parts->elems[i].topic, parts->elems[i].partition);
+            if (hk != NULL && hk->revoked != NULL) {
+                hk->revoked(r->st->ctx, parts->elems[i].topic, parts->elems[i].partition);
+            }
         }
         /* Late reports of the old assignment must not mark new offsets. */
         r->epoch++;
@@ -681,6 +734,8 @@ static void handle_message(struct runner *r, rd_kafka_message_t *rkm, nl_emitter
     p->partition = rkm->partition;
     p->offset = rkm->offset;
     p->epoch = r->epoch;
+    p->has_tag = rc == 0 && em->has_tag;
+    p->tag = em->tag;
     p->remaining = 1; /* held until every output is queued */
     if (produce_outputs(r, p, &in, em, rc != 0, seen) != 0) {
         return; /* p stays unreleased: its offset must never be stored */
@@ -707,6 +762,11 @@ static void warm_topics(struct runner *r)
 
 int nl_stage_run_kafka(const nl_config *cfg, const nl_stage *st)
 {
+    return nl_stage_run_kafka_hooks(cfg, st, NULL);
+}
+
+int nl_stage_run_kafka_hooks(const nl_config *cfg, const nl_stage *st, const nl_stage_hooks *hooks)
+{
     struct runner r;
     char errbuf[512];
     char client[128];
@@ -719,6 +779,7 @@ int nl_stage_run_kafka(const nl_config *cfg, const nl_stage *st)
     memset(&r, 0, sizeof(r));
     r.cfg = cfg;
     r.st = st;
+    r.hk = hooks;
     nl_emit_init(&em, (size_t)cfg->max_record_bytes);
     r.ot = nl_offsets_new();
     snprintf(client, sizeof(client), "newsline-%s", st->name);
@@ -758,6 +819,9 @@ int nl_stage_run_kafka(const nl_config *cfg, const nl_stage *st)
 
         produce_retries(&r);
         rd_kafka_poll(r.producer, 0);
+        if (r.unsynced && nl_now_ms() - r.last_sync_ms >= hooks->sync_interval_ms) {
+            sync_and_store(&r);
+        }
         if (nl_offsets_in_flight(r.ot) >= (size_t)cfg->max_in_flight) {
             rd_kafka_poll(r.producer, 50);
             continue;

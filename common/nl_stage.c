@@ -72,6 +72,13 @@ void nl_emit_clear(nl_emitter *em)
         free(em->out[i].topic_own);
     }
     em->n = 0;
+    em->has_tag = 0;
+}
+
+void nl_emit_tag(nl_emitter *em, uint64_t tag)
+{
+    em->tag = tag;
+    em->has_tag = 1;
 }
 
 void nl_emit_free(nl_emitter *em)
@@ -451,7 +458,8 @@ static void usage(FILE *out, const char *prog, const char *summary, const nl_dae
             prog, summary);
     for (size_t i = 0; extra != NULL && extra[i].name != NULL; i++) {
         char flag[64];
-        snprintf(flag, sizeof(flag), "--%s %s", extra[i].name, extra[i].arg);
+        snprintf(flag, sizeof(flag), "--%s%s%s", extra[i].name, extra[i].arg ? " " : "",
+                 extra[i].arg ? extra[i].arg : "");
         fprintf(out, "  %-19s %s\n", flag, extra[i].help);
     }
     fprintf(out, "  --help, --version\n\n"
@@ -488,7 +496,8 @@ int nl_daemon_init_opts(int argc, char **argv, const char *prog, const char *sum
 
     memcpy(opts, common, sizeof(common));
     for (size_t i = 0; extra != NULL && extra[i].name != NULL && i < MAX_EXTRA_OPTS; i++) {
-        opts[n_opts++] = (struct option){extra[i].name, required_argument, NULL, 256 + (int)i};
+        int has_arg = extra[i].arg != NULL ? required_argument : no_argument;
+        opts[n_opts++] = (struct option){extra[i].name, has_arg, NULL, 256 + (int)i};
     }
     memset(&opts[n_opts], 0, sizeof(opts[n_opts]));
     nl_log_init(prog);
@@ -506,7 +515,7 @@ int nl_daemon_init_opts(int argc, char **argv, const char *prog, const char *sum
         } else if (c == 'i') {
             *stdin_mode = 1;
         } else if (c >= 256) {
-            *extra[c - 256].value = optarg;
+            *extra[c - 256].value = extra[c - 256].arg != NULL ? optarg : "1";
         } else if (c == 'h') {
             usage(stdout, prog, summary, extra);
             return -1;

@@ -66,6 +66,32 @@ int nl_emit_copy(nl_emitter *em, const char *topic);
 typedef int (*nl_process_fn)(void *ctx, const nl_input *in, json_t *rec, nl_emitter *em,
                              const char **code, char *errbuf, size_t errlen);
 
+/* Tags the record being processed with a value handed back to the acked
+ * hook once all its outputs are acknowledged (the fetcher: the URL's hash,
+ * to record it as seen). Dropped if the record is dead-lettered. */
+void nl_emit_tag(nl_emitter *em, uint64_t tag);
+
+/* Optional hooks for a stage that keeps state per input partition (the
+ * fetcher's seen-set), given to nl_stage_run_kafka_hooks; any of them may be NULL. All run on
+ * the runner's thread. */
+typedef struct nl_stage_hooks {
+    /* A partition of in_topic was assigned: called before any of its
+     * records is processed. 0, or nonzero to stop the daemon (exit 70). */
+    int (*assigned)(void *ctx, const char *topic, int32_t partition);
+    /* The partition is going away: called after its outstanding outputs
+     * were waited for and its offsets synced, stored and committed (or the
+     * assignment was lost). No acked call for it follows. */
+    void (*revoked)(void *ctx, const char *topic, int32_t partition);
+    /* Every output of a record that called nl_emit_tag was acknowledged. */
+    void (*acked)(void *ctx, const char *topic, int32_t partition, int64_t offset, uint64_t tag);
+    /* Makes what acked recorded durable. With a sync hook, done offsets are
+     * stored only after it returned 0: in batches, every sync_interval_ms,
+     * and before the commits on revoke and shutdown. Nonzero stops the
+     * daemon (exit 70) without storing them. */
+    int (*sync)(void *ctx);
+    int64_t sync_interval_ms;
+} nl_stage_hooks;
+
 typedef struct nl_stage {
     const char *name;      /* "parser": consumer group suffix, dead-letter "stage" */
     const char *in_schema; /* schema every input must have, e.g. NL_SCHEMA_RAW */
@@ -77,6 +103,9 @@ typedef struct nl_stage {
 /* Runs the stage as a consumer-group member until SIGTERM/SIGINT or a
  * fatal error. Returns a process exit code (NL_EXIT_*). */
 int nl_stage_run_kafka(const nl_config *cfg, const nl_stage *st);
+
+/* The same with a stage's hooks (may be NULL: nl_stage_run_kafka). */
+int nl_stage_run_kafka_hooks(const nl_config *cfg, const nl_stage *st, const nl_stage_hooks *hooks);
 
 /* Runs the stage as an NDJSON filter from in to out until EOF or SIGTERM.
  * Dead letters are written to out as newsline.dlq/1 records, and dead
@@ -98,10 +127,11 @@ json_t *nl_dlq_record(const char *stage, const char *reason_code, const char *re
 int nl_daemon_init(int argc, char **argv, const char *prog, const char *summary, nl_config *cfg,
                    int *stdin_mode, int *argi);
 
-/* A daemon's own flag, taking one argument: --name ARG sets *value. */
+/* A daemon's own flag: --name ARG sets *value to ARG; a flag whose arg is
+ * NULL takes no argument and sets *value to "1". */
 typedef struct nl_daemon_opt {
     const char *name; /* without the dashes */
-    const char *arg;  /* "FILE" */
+    const char *arg;  /* "FILE", or NULL for a flag without argument */
     const char *help;
     const char **value; /* receives optarg (borrowed from argv) */
 } nl_daemon_opt;

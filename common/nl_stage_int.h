@@ -17,6 +17,8 @@ struct nl_emitter {
     struct nl_emit_out *out;
     size_t n, cap;
     size_t max_bytes;
+    uint64_t tag; /* nl_emit_tag, valid when has_tag */
+    int has_tag;
 };
 
 void nl_emit_init(nl_emitter *em, size_t max_bytes);

@@ -1,15 +1,24 @@
 /* newsline-fetcher: newsline.fetch -> newsline.raw.
  * Fetches each requested URL with the engine (robots.txt, per-host delays,
  * retries, address guard) and emits the page as a raw record; a URL that
- * cannot be fetched becomes a dead letter with the reason.
- * `--url URL` fetches one URL, prints its raw record and exits. */
+ * cannot be fetched becomes a dead letter with the reason. A URL already
+ * in the seen-set of its fetch-topic partition is skipped; one is recorded
+ * there once its raw record is acknowledged (seen.h, the stage hooks).
+ * With fetcher.sources set, a poller thread feeds the fetch topic
+ * (discover.h).
+ * `--url URL` fetches one URL, prints its raw record and exits; `--once`
+ * polls every source once and fetches what is new (discover.h). */
+#include "discover.h"
 #include "engine.h"
 #include "nl_err.h"
 #include "nl_log.h"
 #include "nl_record.h"
 #include "nl_stage.h"
+#include "seen.h"
+#include "url.h"
 
 #include <curl/curl.h>
+#include <libxml/parser.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +32,98 @@ struct fetcher {
     json_t *raw;
     const char *code;
     char reason[256];
+    fx_seen **seen; /* by fetch-topic partition, while assigned */
+    size_t n_seen;
+    int seen_failed; /* a seen-set append failed: the next sync fails */
+    size_t n_skipped;
 };
+
+/* ---- the seen-set, one per assigned partition ------------------------- */
+
+static int on_assigned(void *ctx, const char *topic, int32_t partition)
+{
+    struct fetcher *f = ctx;
+    char name[32], path[4096], errbuf[512];
+
+    (void)topic;
+    if (partition < 0) {
+        return -1;
+    }
+    if ((size_t)partition >= f->n_seen) {
+        size_t n = (size_t)partition + 1;
+        fx_seen **v = realloc(f->seen, n * sizeof(*v));
+        if (v == NULL) {
+            return -1;
+        }
+        memset(v + f->n_seen, 0, (n - f->n_seen) * sizeof(*v));
+        f->seen = v;
+        f->n_seen = n;
+    }
+    if (f->seen[partition] != NULL) {
+        return 0;
+    }
+    /* Named by the partition number only: nothing from a response. */
+    snprintf(name, sizeof(name), "seen.%d", (int)partition);
+    if (fx_state_path(f->cfg, name, path, sizeof(path), errbuf, sizeof(errbuf)) != 0 ||
+        fx_seen_open(path, &f->seen[partition], errbuf, sizeof(errbuf)) != 0) {
+        nl_error("seen_open_failed", "partition=%d reason=%s", (int)partition, nl_log_q(errbuf));
+        return -1;
+    }
+    nl_info("seen_loaded", "partition=%d urls=%zu file=%s", (int)partition,
+            fx_seen_count(f->seen[partition]), nl_log_q(path));
+    return 0;
+}
+
+static void on_revoked(void *ctx, const char *topic, int32_t partition)
+{
+    struct fetcher *f = ctx;
+
+    (void)topic;
+    if (partition >= 0 && (size_t)partition < f->n_seen && f->seen[partition] != NULL) {
+        fx_seen_close(f->seen[partition]);
+        f->seen[partition] = NULL;
+    }
+}
+
+static void on_acked(void *ctx, const char *topic, int32_t partition, int64_t offset, uint64_t tag)
+{
+    struct fetcher *f = ctx;
+    char errbuf[512];
+
+    (void)topic;
+    (void)offset;
+    if (partition < 0 || (size_t)partition >= f->n_seen || f->seen[partition] == NULL) {
+        return;
+    }
+    if (fx_seen_add(f->seen[partition], tag, errbuf, sizeof(errbuf)) < 0) {
+        nl_error("seen_write_failed", "partition=%d reason=%s", (int)partition, nl_log_q(errbuf));
+        f->seen_failed = 1;
+    }
+}
+
+static int on_sync(void *ctx)
+{
+    struct fetcher *f = ctx;
+    char errbuf[512];
+
+    for (size_t i = 0; i < f->n_seen; i++) {
+        if (f->seen[i] != NULL && fx_seen_sync(f->seen[i], errbuf, sizeof(errbuf)) != 0) {
+            nl_error("seen_sync_failed", "partition=%zu reason=%s", i, nl_log_q(errbuf));
+            return -1;
+        }
+    }
+    return f->seen_failed ? -1 : 0;
+}
+
+static void seen_close_all(struct fetcher *f)
+{
+    for (size_t i = 0; i < f->n_seen; i++) {
+        fx_seen_close(f->seen[i]);
+    }
+    free(f->seen);
+    f->seen = NULL;
+    f->n_seen = 0;
+}
 
 static void on_result(void *ctx, const fx_result *res)
 {
@@ -76,10 +176,24 @@ static int fetch_record(void *ctx, const nl_input *in, json_t *rec, nl_emitter *
                         const char **code, char *errbuf, size_t errlen)
 {
     struct fetcher *f = ctx;
+    const char *url = nl_record_str(rec, "url");
+    char *norm = NULL;
+    uint64_t hash = 0;
     int rc;
 
-    (void)in;
-    rc = fetch_one(f, nl_record_str(rec, "url"));
+    if (url != NULL && fx_url_normalize(url, &norm, NULL, 0) == 0) {
+        hash = fx_seen_hash(norm);
+        if (in->partition >= 0 && (size_t)in->partition < f->n_seen &&
+            f->seen[in->partition] != NULL && fx_seen_has(f->seen[in->partition], hash)) {
+            f->n_skipped++;
+            nl_info("already_seen", "url=%s partition=%d offset=%lld skipped=%zu", nl_log_q(norm),
+                    (int)in->partition, (long long)in->offset, f->n_skipped);
+            free(norm);
+            return 0;
+        }
+    }
+    free(norm);
+    rc = fetch_one(f, url);
     if (rc != 0) {
         *code = f->code != NULL ? f->code : "fetch_failed";
         nl_errf(errbuf, errlen, rc, "%s", f->reason[0] ? f->reason : "stopped");
@@ -87,6 +201,9 @@ static int fetch_record(void *ctx, const nl_input *in, json_t *rec, nl_emitter *
     }
     rc = nl_emit(em, f->cfg->topic_raw, f->raw);
     f->raw = NULL;
+    if (rc == 0 && hash != 0) {
+        nl_emit_tag(em, hash); /* seen once the raw record is acknowledged */
+    }
     if (rc == NL_ETOOBIG) {
         *code = "body_too_large";
         nl_errf(errbuf, errlen, rc, "raw record exceeds max_record_bytes");
@@ -125,15 +242,32 @@ static int fetch_url(struct fetcher *f, const char *url)
     return rc == 0 ? NL_EXIT_OK : NL_EXIT_FAIL;
 }
 
+/* 1 if --brokers is on the command line (--once then produces to Kafka;
+ * NEWSLINE_BROKERS alone does not switch it from stdout). */
+static int brokers_given(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--brokers") == 0 || strncmp(argv[i], "--brokers=", 10) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     nl_config cfg;
     struct fetcher f = {.cfg = &cfg};
     const char *url = NULL;
+    const char *once = NULL;
     char errbuf[256];
     int stdin_mode;
     const nl_daemon_opt opts[] = {
         {"url", "URL", "fetch URL once, print its raw record (or dead letter) and exit", &url},
+        {"once", NULL,
+         "poll every source of fetcher.sources once, fetch the new articles, print their raw "
+         "records as NDJSON (with --brokers: produce them to topics.raw) and exit",
+         &once},
         {NULL, NULL, NULL, NULL},
     };
     int rc = nl_daemon_init_opts(argc, argv, "newsline-fetcher",
@@ -146,17 +280,39 @@ int main(int argc, char **argv)
         return rc < 0 ? 0 : rc;
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    xmlInitParser();
+    if (once != NULL) {
+        if (url != NULL || stdin_mode) {
+            fprintf(stderr, "newsline-fetcher: --once goes with neither --url nor --stdin\n");
+            rc = NL_EXIT_USAGE;
+        } else {
+            rc = fx_run_once(&cfg, brokers_given(argc, argv));
+        }
+        goto out;
+    }
     f.eng = fx_engine_new(&cfg, on_result, &f, errbuf, sizeof(errbuf));
     if (f.eng == NULL) {
         fprintf(stderr, "newsline-fetcher: %s\n", errbuf);
         rc = strncmp(errbuf, "fetcher.", 8) == 0 ? NL_EXIT_USAGE : NL_EXIT_SOFTWARE;
     } else if (url != NULL) {
         rc = fetch_url(&f, url);
+    } else if (stdin_mode) {
+        nl_stage st = {"fetcher", NL_SCHEMA_FETCH, cfg.topic_fetch, fetch_record, &f};
+        rc = nl_stage_run_stdin(&cfg, &st, stdin, stdout);
     } else {
         nl_stage st = {"fetcher", NL_SCHEMA_FETCH, cfg.topic_fetch, fetch_record, &f};
-        rc = stdin_mode ? nl_stage_run_stdin(&cfg, &st, stdin, stdout)
-                        : nl_stage_run_kafka(&cfg, &st);
+        nl_stage_hooks hooks = {on_assigned, on_revoked, on_acked, on_sync,
+                                cfg.fetcher_seen_sync_ms};
+        fx_discover *disc = NULL;
+        rc = fx_discover_start(&cfg, &disc);
+        if (rc == 0) {
+            rc = nl_stage_run_kafka_hooks(&cfg, &st, &hooks);
+            fx_discover_stop(disc);
+        }
+        nl_info("seen_summary", "skipped_already_seen=%zu", f.n_skipped);
+        seen_close_all(&f);
     }
+out:
     json_decref(f.raw);
     fx_engine_free(f.eng);
     curl_global_cleanup();
