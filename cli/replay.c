@@ -192,7 +192,10 @@ static int finish(rd_kafka_t *rk, const nl_config *cfg, struct tally *t, size_t 
             progress(total, total, t->acked);
         }
     }
-    return rd_kafka_outq_len(rk) == 0 && t->failed == 0 && t->acked == total ? 0 : -1;
+    return rd_kafka_outq_len(rk) == 0 && t->failed == 0 && t->acked == total &&
+                   !nl_kafka_fatal_seen()
+               ? 0
+               : -1;
 }
 
 static rd_kafka_t *connect_producer(const nl_config *cfg, struct tally *t)

@@ -79,10 +79,23 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
            nl_log_q(buf));
 }
 
+/* The stage runner whose clients carry it as their opaque. Other clients
+ * (the CLI's, the fetcher's poller) carry opaques of their own types, so
+ * error_cb must not take every opaque for a runner. */
+static struct runner *active_runner;
+/* Set by error_cb on a fatal error of any client: nl_kafka_fatal_seen(). */
+static volatile int fatal_seen;
+
+int nl_kafka_fatal_seen(void)
+{
+    return fatal_seen;
+}
+
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
-    struct runner *r = opaque;
+    struct runner *r = opaque != NULL && opaque == (void *)active_runner ? active_runner : NULL;
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        fatal_seen = 1;
         char fatal[512];
         rd_kafka_resp_err_t ferr = rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
         nl_error("kafka_fatal", "client=%s error=%s reason=%s", rd_kafka_name(rk),
@@ -780,6 +793,7 @@ int nl_stage_run_kafka_hooks(const nl_config *cfg, const nl_stage *st, const nl_
     r.cfg = cfg;
     r.st = st;
     r.hk = hooks;
+    active_runner = &r;
     nl_emit_init(&em, (size_t)cfg->max_record_bytes);
     r.ot = nl_offsets_new();
     snprintf(client, sizeof(client), "newsline-%s", st->name);
@@ -869,6 +883,7 @@ out:
     if (r.producer != NULL) {
         rd_kafka_destroy(r.producer);
     }
+    active_runner = NULL; /* its clients are gone: no callback can see r now */
     free_retries(&r);
     nl_offsets_free(r.ot);
     nl_emit_free(&em);

@@ -19,6 +19,12 @@ rd_kafka_t *nl_kafka_producer_new(const nl_config *cfg, const char *client_id,
                                   void (*dr_cb)(rd_kafka_t *, const rd_kafka_message_t *, void *),
                                   void *opaque, char *errbuf, size_t errlen);
 
+/* Whether any client made with these functions has had a fatal error
+ * (librdkafka's RD_KAFKA_RESP_ERR__FATAL, e.g. an idempotent producer that
+ * lost its guarantees): its owner should stop producing and exit 70. The
+ * stage runner checks its own clients itself. */
+int nl_kafka_fatal_seen(void);
+
 /* Applies the kafka.* passthrough meant for this kind of client (see
  * nl_config.h). 0, or NL_EINVAL naming the key. */
 int nl_kafka_apply_user(rd_kafka_conf_t *conf, const nl_config *cfg, enum nl_client client,
