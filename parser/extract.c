@@ -1,5 +1,6 @@
 #include "extract.h"
 #include "meta.h"
+#include "xmlarena.h"
 
 #include "nl_buf.h"
 #include "nl_err.h"
@@ -681,9 +682,11 @@ static xmlNode *find_first(xmlNode *root, const char *name)
 }
 
 /* encoding NULL: libxml2 decides (BOM, <meta>, else windows-1252-ish
- * latin1); "UTF-8": the bytes are UTF-8 and any <meta charset> is ignored. */
-static int html_read(const char *buf, size_t len, const char *url, const char *encoding,
-                     px_doc *doc, char *errbuf, size_t errlen)
+ * latin1); "UTF-8": the bytes are UTF-8 and any <meta charset> is ignored.
+ * Runs inside an arena window (xmlarena.h): what it keeps is copied with
+ * libc malloc, and the tree is freed before the window closes. */
+static int html_read_tree(const char *buf, size_t len, const char *url, const char *encoding,
+                          px_doc *doc, char *errbuf, size_t errlen)
 {
     const int opts = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
                      HTML_PARSE_NONET | HTML_PARSE_NOIMPLIED | XML_PARSE_HUGE |
@@ -792,6 +795,16 @@ static int html_read(const char *buf, size_t len, const char *url, const char *e
         doc->text_len = l2;
     }
     return 0;
+}
+
+static int html_read(const char *buf, size_t len, const char *url, const char *encoding,
+                     px_doc *doc, char *errbuf, size_t errlen)
+{
+    int rc;
+    px_arena_begin();
+    rc = html_read_tree(buf, len, url, encoding, doc, errbuf, errlen);
+    px_arena_end();
+    return rc;
 }
 
 int px_html(const char *buf, size_t len, const char *url, px_doc *doc, char *errbuf, size_t errlen)
