@@ -9,6 +9,7 @@
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
 #include <ctype.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -303,54 +304,90 @@ static const char *const neg_whole[] = {"tag", "tags", "date", "time", "pub", NU
 static const char *const pos_words[] = {"article", "content", "entry", "post-body", "story",
                                         "text",    "body",    "main",  "blog",      NULL};
 
-/* 1 if tok occurs in v[0..n) between delimiters: any non-alphanumeric
- * byte, or only white space when whole is set. */
-static int has_token(const char *v, size_t n, const char *tok, int whole)
+/* The four lists above in one table sorted by first byte, so that
+ * hint_of reads a value once and tries at each byte only the words that
+ * start with it (about 60 strstr/scans per value before: a tenth of
+ * px_html's time). The answer is the same as searching each list in turn:
+ * any furniture word wins, then any content word. */
+enum { W_ANY, W_PART, W_WHOLE, W_POS };
+
+typedef struct hint_word {
+    const char *w;
+    uint8_t len, kind;
+} hint_word;
+
+static hint_word hint_sorted[128];
+static struct {
+    uint8_t start, count;
+} hint_index[256];
+static pthread_once_t hint_once = PTHREAD_ONCE_INIT;
+
+static void hint_index_init(void)
 {
-    size_t tl = strlen(tok);
-    for (size_t i = 0; i + tl <= n; i++) {
-        unsigned char b = i == 0 ? ' ' : (unsigned char)v[i - 1];
-        unsigned char a = i + tl == n ? ' ' : (unsigned char)v[i + tl];
-        if (memcmp(v + i, tok, tl) != 0) {
-            continue;
+    const char *const *lists[] = {neg_words, neg_parts, neg_whole, pos_words};
+    size_t n = 0;
+    for (int c = 0; c < 256; c++) {
+        hint_index[c].start = (uint8_t)n;
+        for (uint8_t k = 0; k < 4; k++) {
+            for (int i = 0; lists[k][i] != NULL; i++) {
+                if ((unsigned char)lists[k][i][0] == c &&
+                    n < sizeof(hint_sorted) / sizeof(hint_sorted[0])) {
+                    hint_sorted[n].w = lists[k][i];
+                    hint_sorted[n].len = (uint8_t)strlen(lists[k][i]);
+                    hint_sorted[n].kind = k;
+                    n++;
+                }
+            }
         }
-        if (whole ? (isspace(b) && isspace(a)) : (!isalnum(b) && !isalnum(a))) {
-            return 1;
-        }
+        hint_index[c].count = (uint8_t)(n - hint_index[c].start);
     }
-    return 0;
 }
 
-/* -1 furniture, +1 content, 0 neither, from one class or id value. */
+/* -1 furniture, +1 content, 0 neither, from one class or id value: a word
+ * of neg_words anywhere in the lower-cased value; one of neg_parts between
+ * delimiters (any non-alphanumeric byte, or an end); one of neg_whole
+ * between white space (or an end); else one of pos_words anywhere. */
 static int hint_of(const char *value)
 {
     char v[256];
     size_t n = 0;
+    int pos = 0;
+    pthread_once(&hint_once, hint_index_init);
     for (; value[n] != '\0' && n < sizeof(v) - 1; n++) {
         v[n] = (char)tolower((unsigned char)value[n]);
     }
-    v[n] = '\0';
-    for (int i = 0; neg_words[i] != NULL; i++) {
-        if (strstr(v, neg_words[i]) != NULL) {
-            return -1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned c = (unsigned char)v[i];
+        for (unsigned k = hint_index[c].start; k < hint_index[c].start + hint_index[c].count; k++) {
+            const hint_word *w = &hint_sorted[k];
+            size_t j = 1;
+            if (i + w->len > n) {
+                continue;
+            }
+            while (j < w->len && v[i + j] == w->w[j]) {
+                j++;
+            }
+            if (j < w->len) {
+                continue;
+            }
+            if (w->kind == W_ANY) {
+                return -1;
+            }
+            if (w->kind == W_POS) {
+                pos = 1;
+                continue;
+            }
+            {
+                unsigned char before = i == 0 ? ' ' : (unsigned char)v[i - 1];
+                unsigned char after = i + w->len == n ? ' ' : (unsigned char)v[i + w->len];
+                if (w->kind == W_WHOLE ? (isspace(before) && isspace(after))
+                                       : (!isalnum(before) && !isalnum(after))) {
+                    return -1;
+                }
+            }
         }
     }
-    for (int i = 0; neg_parts[i] != NULL; i++) {
-        if (has_token(v, n, neg_parts[i], 0)) {
-            return -1;
-        }
-    }
-    for (int i = 0; neg_whole[i] != NULL; i++) {
-        if (has_token(v, n, neg_whole[i], 1)) {
-            return -1;
-        }
-    }
-    for (int i = 0; pos_words[i] != NULL; i++) {
-        if (strstr(v, pos_words[i]) != NULL) {
-            return 1;
-        }
-    }
-    return 0;
+    return pos;
 }
 
 #define PX_HIDDEN (-100) /* not rendered: display:none, hidden, aria-hidden */
