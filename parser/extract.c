@@ -133,7 +133,14 @@ static int append_text(nl_buf *b, const char *s, int *pending_sep)
             }
             *pending_sep = 0;
             if (rc == 0) {
-                rc = nl_buf_append(b, s, 1);
+                /* the run of visible bytes up to the next space, at once */
+                size_t run = 1;
+                while (s[run] != '\0' && s[run] != ' ' && s[run] != '\t' && s[run] != '\n' &&
+                       s[run] != '\r' && s[run] != '\f') {
+                    run++;
+                }
+                rc = nl_buf_append(b, s, run);
+                s += run - 1;
             }
         }
         if (rc != 0) {
@@ -398,6 +405,12 @@ static int8_t element_hint(const xmlNode *n)
     for (const xmlAttr *a = n->properties; a != NULL; a = a->next) {
         const char *an = (const char *)a->name;
         if (a->children == NULL || a->children->content == NULL) {
+            continue;
+        }
+        /* most attributes are none of these (data-*, href, src...): the
+         * first byte rules them out before any strcmp */
+        if (an[0] != 'c' && an[0] != 'i' && an[0] != 'r' && an[0] != 's' && an[0] != 'h' &&
+            an[0] != 'a') {
             continue;
         }
         if (strcmp(an, "class") == 0 || strcmp(an, "id") == 0) {
