@@ -45,7 +45,7 @@ for t in "${targets[@]}"; do
   case $t in
     tagger) sources=("$src/tests/fuzz/fuzz_tagger.c" "$src"/tagger/watchlist.c "$src"/tagger/tag.c "$src"/tagger/matcher.c
                      "$src"/common/*.c) ;;
-    parser) sources=("$src/tests/fuzz/fuzz_parser.c" "$src"/parser/extract.c "$src"/parser/meta.c "$src"/parser/charset.c
+    parser) sources=("$src/tests/fuzz/fuzz_parser.c" "$src"/parser/extract.c "$src"/parser/meta.c "$src"/parser/charset.c "$src"/parser/xmlarena.c
                      "$src"/common/*.c) ;;
     *) echo "fuzz: unknown target $t" >&2; exit 2 ;;
   esac
