@@ -7,6 +7,7 @@
 #include "nl_text.h"
 
 #include <libxml/HTMLparser.h>
+#include <libxml/xmlmemory.h>
 #include <libxml/tree.h>
 #include <ctype.h>
 #include <pthread.h>
@@ -16,6 +17,8 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+
+int px_strip_raw = 1;
 
 void px_doc_free(px_doc *doc)
 {
@@ -750,6 +753,227 @@ static xmlNode *find_first(xmlNode *root, const char *name)
     return NULL;
 }
 
+/* ---- a lighter parse --------------------------------------------------
+ *
+ * Script and style contents are more than half the bytes of today's pages
+ * (55% of the benchmark's), and libxml2 reads them a character at a time
+ * (htmlParseScript). Nothing px_html outputs depends on them but JSON-LD:
+ * the extractor skips script and style, and the metadata reads only
+ * JSON-LD scripts and text outside script and style. So for a body known
+ * to be UTF-8, strip_raw_text removes those contents before the parse,
+ * where it can be sure how libxml2 2.9.14 tokenizes the markup around
+ * them, and the tree is the same but for the missing script and style
+ * text.
+ *
+ * Sure means: a scan of the markup that follows libxml2 on the simple
+ * forms (start tags with well-formed attributes, end tags, "<!--" comments
+ * ended by "-->", a doctype without quoted '>') and stops removing at the
+ * first thing it does not model ('<' followed by anything else, "<!" or
+ * "<?" otherwise, an attribute name libxml2 would reject, a quote in an
+ * unquoted value, "--!>" in a comment, a script whose content starts with
+ * '<' or does not end with "</script" plus space or '>', invalid UTF-8 or a
+ * NUL in what would be removed, a NUL anywhere). The rest of the page is
+ * then parsed as it is. The fuzz target parses every input both ways and
+ * requires the same px_doc. */
+
+static int html_blank(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r'; /* libxml2's IS_BLANK_CH */
+}
+
+static int ascii_letter(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* Length of the tag or attribute name at p as libxml2's htmlParseHTMLName
+ * reads it (a letter, then letters, digits, ':', '-', '_', '.'), or 0 if
+ * there is none, it starts otherwise, or it is too long for libxml2 to
+ * read whole. */
+static size_t html_name_len(const unsigned char *p, const unsigned char *end)
+{
+    size_t n = 0;
+    if (p >= end || !ascii_letter(*p)) {
+        return 0;
+    }
+    while (p + n < end && (ascii_letter(p[n]) || (p[n] >= '0' && p[n] <= '9') || p[n] == ':' ||
+                           p[n] == '-' || p[n] == '_' || p[n] == '.')) {
+        n++;
+    }
+    return n < 90 ? n : 0;
+}
+
+/* The attributes of a start tag from p (just after its name) to its end:
+ * the '>' (or the '/' of "/>", *self_close 1), or NULL if they are not of
+ * the forms modelled. */
+static const unsigned char *scan_attrs(const unsigned char *p, const unsigned char *end,
+                                       int *self_close)
+{
+    for (;;) {
+        size_t n;
+        while (p < end && html_blank(*p)) {
+            p++;
+        }
+        if (p >= end) {
+            return NULL;
+        }
+        if (*p == '>' || (*p == '/' && p + 1 < end && p[1] == '>')) {
+            *self_close = *p == '/';
+            return p;
+        }
+        n = html_name_len(p, end);
+        if (n == 0) {
+            return NULL;
+        }
+        p += n;
+        while (p < end && html_blank(*p)) {
+            p++;
+        }
+        if (p >= end || *p != '=') {
+            continue;
+        }
+        p++;
+        while (p < end && html_blank(*p)) {
+            p++;
+        }
+        if (p >= end) {
+            return NULL;
+        }
+        if (*p == '"' || *p == '\'') {
+            const unsigned char *q = memchr(p + 1, *p, (size_t)(end - p - 1));
+            if (q == NULL) {
+                return NULL;
+            }
+            p = q + 1;
+            continue;
+        }
+        while (p < end && !html_blank(*p) && *p != '>') {
+            if (*p == '"' || *p == '\'' || *p == '<' || *p == '=' || *p == '`') {
+                return NULL;
+            }
+            p++;
+        }
+    }
+}
+
+/* Where libxml2 ends the content of a script or style element whose
+ * content starts at p: the first "</" + name (any case), which must be
+ * followed by a blank or '>'; NULL otherwise. */
+static const unsigned char *raw_text_end(const unsigned char *p, const unsigned char *end,
+                                         const unsigned char *name, size_t n)
+{
+    for (;;) {
+        const unsigned char *lt = memmem(p, (size_t)(end - p), "</", 2);
+        if (lt == NULL) {
+            return NULL;
+        }
+        if ((size_t)(end - lt) >= n + 3 &&
+            strncasecmp((const char *)lt + 2, (const char *)name, n) == 0) {
+            unsigned char after = lt[2 + n];
+            return after == '>' || html_blank(after) ? lt : NULL;
+        }
+        p = lt + 2;
+    }
+}
+
+/* A copy of buf[0..len) (UTF-8) without the contents of its <script> and
+ * <style> elements, JSON-LD scripts kept, allocated with xmlMalloc; NULL
+ * if nothing was removed (or no memory: the page is then parsed as is). */
+static char *strip_raw_text(const char *buf, size_t len, size_t *out_len)
+{
+    const unsigned char *s = (const unsigned char *)buf, *end = s + len, *p = s, *copied = s;
+    char *out = NULL;
+    size_t o = 0;
+
+    if (memchr(buf, '\0', len) != NULL) {
+        return NULL;
+    }
+    while (p < end) {
+        const unsigned char *lt = memchr(p, '<', (size_t)(end - p));
+        unsigned char c1;
+        if (lt == NULL || lt + 1 >= end) {
+            break;
+        }
+        c1 = lt[1];
+        if (ascii_letter(c1)) {
+            size_t n = html_name_len(lt + 1, end);
+            int self_close = 0;
+            const unsigned char *gt = n > 0 ? scan_attrs(lt + 1 + n, end, &self_close) : NULL;
+            const unsigned char *body, *stop;
+            if (gt == NULL) {
+                break;
+            }
+            p = gt + (self_close ? 2 : 1);
+            if (self_close || !((n == 6 && strncasecmp((const char *)lt + 1, "script", 6) == 0) ||
+                                (n == 5 && strncasecmp((const char *)lt + 1, "style", 5) == 0))) {
+                continue;
+            }
+            body = p;
+            stop = raw_text_end(body, end, lt + 1, n);
+            if (stop == NULL || (stop > body && *body == '<')) {
+                break;
+            }
+            if (stop > body && memmem(lt, (size_t)(gt - lt), "ld+json", 7) == NULL &&
+                memmem(lt, (size_t)(gt - lt), "LD+JSON", 7) == NULL) {
+                if (!nl_utf8_valid((const char *)body, (size_t)(stop - body))) {
+                    break;
+                }
+                if (out == NULL) {
+                    out = xmlMalloc(len + 1);
+                    if (out == NULL) {
+                        return NULL;
+                    }
+                }
+                memcpy(out + o, copied, (size_t)(body - copied));
+                o += (size_t)(body - copied);
+                copied = stop;
+            }
+            p = stop;
+        } else if (c1 == '/') {
+            size_t n = html_name_len(lt + 2, end);
+            const unsigned char *gt =
+                n > 0 ? memchr(lt + 2 + n, '>', (size_t)(end - (lt + 2 + n))) : NULL;
+            if (gt == NULL) {
+                break;
+            }
+            p = gt + 1;
+        } else if (c1 == '!' && end - lt >= 4 && memcmp(lt, "<!--", 4) == 0) {
+            const unsigned char *e = memmem(lt + 4, (size_t)(end - lt - 4), "-->", 3);
+            const unsigned char *bang =
+                e != NULL ? memmem(lt + 4, (size_t)(e + 3 - (lt + 4)), "--!>", 4) : NULL;
+            if (e == NULL || bang != NULL) {
+                break;
+            }
+            p = e + 3;
+        } else if (c1 == '!' && end - lt >= 9 &&
+                   strncasecmp((const char *)lt + 2, "doctype", 7) == 0) {
+            const unsigned char *gt = memchr(lt, '>', (size_t)(end - lt));
+            size_t dq = 0, sq = 0;
+            if (gt == NULL) {
+                break;
+            }
+            for (const unsigned char *q = lt; q < gt; q++) {
+                dq += *q == '"';
+                sq += *q == '\'';
+            }
+            if (dq % 2 != 0 || sq % 2 != 0) {
+                break;
+            }
+            p = gt + 1;
+        } else {
+            break;
+        }
+    }
+    if (out == NULL) {
+        return NULL;
+    }
+    memcpy(out + o, copied, (size_t)(end - copied));
+    o += (size_t)(end - copied);
+    out[o] = '\0';
+    *out_len = o;
+    return out;
+}
+
 /* encoding NULL: libxml2 decides (BOM, <meta>, else windows-1252-ish
  * latin1); "UTF-8": the bytes are UTF-8 and any <meta charset> is ignored.
  * Runs inside an arena window (xmlarena.h): what it keeps is copied with
@@ -770,6 +994,15 @@ static int html_read_tree(const char *buf, size_t len, const char *url, const ch
     memset(doc, 0, sizeof(*doc));
     if (len > (size_t)INT32_MAX) {
         return nl_errf(errbuf, errlen, NL_ETOOBIG, "page of %zu bytes is too large", len);
+    }
+    if (encoding != NULL && px_strip_raw) {
+        /* UTF-8 known: script and style contents need not be parsed */
+        size_t light_len;
+        char *light = strip_raw_text(buf, len, &light_len);
+        if (light != NULL) {
+            buf = light;
+            len = light_len;
+        }
     }
     hd = htmlReadMemory(buf, (int)len, url, encoding, opts);
     root = hd != NULL ? xmlDocGetRootElement(hd) : NULL;

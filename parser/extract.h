@@ -73,4 +73,10 @@ int px_html_utf8(const char *buf, size_t len, const char *url, px_doc *doc, char
 
 void px_doc_free(px_doc *doc);
 
+/* 1 (the default): px_html_utf8 removes script and style contents (JSON-LD
+ * kept) before the parse where the markup around them is simple enough to
+ * be sure of libxml2's reading (extract.c, "a lighter parse"); the px_doc
+ * is the same either way. 0 turns that off: for tests that compare. */
+extern int px_strip_raw;
+
 #endif
