@@ -8,7 +8,8 @@
  *   parse    htmlReadMemory + xmlFreeDoc with px_html's options: the floor;
  *   px_html  the extractor on the raw bytes (libxml2 decodes them);
  *   charset  with --charset: px_to_utf8 (no Content-Type: BOM, meta,
- *            detector) then px_html_utf8, as the parser daemon calls them;
+ *            detector) then px_html_utf8 with the page URL, as the parser
+ *            daemon calls them;
  *            the time in px_to_utf8 alone is reported too.
  *
  * Prints pages/s of the rows and writes the extracted texts (first round)
@@ -23,7 +24,12 @@
  * an error: libxml2 may decode otherwise). Exit 0, 1 if px_html or
  * px_to_utf8 fails on a page or a text changes between rounds, 2 on bad
  * usage or setup failure, 77 with --skip-missing when there are no pages
- * (ctest's SKIP_RETURN_CODE). */
+ * (ctest's SKIP_RETURN_CODE).
+ *
+ * --dump FILE writes every field of every page's first-round px_doc (title,
+ * text, reason, authors, dates and their sources, canonical URL, lang, site
+ * name, description), one JSON line per page and row, for checking that an
+ * optimisation leaves the output byte for byte unchanged (diff two dumps). */
 #include "charset.h"
 #include "extract.h"
 #include "meta.h"
@@ -54,9 +60,12 @@ struct page {
     px_date published, modified;
     size_t n_authors;
     int has_lang, has_canonical, has_site;
+    px_doc doc;    /* with --dump: px_html's whole first-round output */
+    px_doc cs_doc; /* with --dump: the charset row's */
 };
 
 static int skip_missing;
+static int keep_docs; /* --dump: keep every first-round px_doc */
 
 static void die(const char *fmt, const char *arg)
 {
@@ -250,6 +259,15 @@ static double run_extract(struct page *pages, size_t n, int first, int *bad)
             pages[i].has_lang = doc.lang != NULL;
             pages[i].has_canonical = doc.canonical_url != NULL;
             pages[i].has_site = doc.site_name != NULL;
+            if (keep_docs) {
+                pages[i].doc = doc;
+                pages[i].text = strdup(doc.text);
+                pages[i].title = strdup(doc.title);
+                if (pages[i].text == NULL || pages[i].title == NULL) {
+                    die("%s", "out of memory");
+                }
+                continue;
+            }
             doc.text = NULL;
             doc.title = NULL;
         } else if (doc.text_len != pages[i].text_len ||
@@ -263,7 +281,8 @@ static double run_extract(struct page *pages, size_t n, int first, int *bad)
 }
 
 /* px_to_utf8 then px_html_utf8 over all pages; returns the round's wall
- * time, the part in px_to_utf8 in *conv_secs; 1 in *bad if a page failed,
+ * time less the time spent checking px_to_utf8's output (the daemon does
+ * not check it), the part in px_to_utf8 in *conv_secs; 1 in *bad if a page failed,
  * gave invalid UTF-8 or changed. On the first round, prints the charsets
  * found and how many texts differ from px_html's. */
 static double run_charset(struct page *pages, size_t n, int first, int *bad, double *conv_secs)
@@ -271,7 +290,7 @@ static double run_charset(struct page *pages, size_t n, int first, int *bad, dou
     char errbuf[256];
     char seen[16][48];
     size_t seen_n[16] = {0}, n_seen = 0, differ = 0, replaced = 0;
-    double t0 = now(), conv = 0;
+    double t0 = now(), conv = 0, check = 0;
 
     for (size_t i = 0; i < n; i++) {
         px_doc doc;
@@ -287,11 +306,13 @@ static double run_charset(struct page *pages, size_t n, int first, int *bad, dou
             *bad = 1;
             continue;
         }
+        c0 = now();
         if (!nl_utf8_valid(u8, u8_len)) {
             fprintf(stderr, "bench-extract: %s: px_to_utf8 gave invalid UTF-8\n", pages[i].id);
             *bad = 1;
         }
-        rc = px_html_utf8(u8, u8_len, NULL, &doc, errbuf, sizeof(errbuf));
+        check += now() - c0; /* the benchmark's check, not the daemon's work */
+        rc = px_html_utf8(u8, u8_len, pages[i].url, &doc, errbuf, sizeof(errbuf));
         free(u8);
         if (rc != 0) {
             fprintf(stderr, "bench-extract: %s: px_html_utf8: %s\n", pages[i].id, errbuf);
@@ -313,8 +334,16 @@ static double run_charset(struct page *pages, size_t n, int first, int *bad, dou
             replaced += cs.replaced;
             differ += doc.text_len != pages[i].text_len ||
                       (pages[i].text != NULL && memcmp(doc.text, pages[i].text, doc.text_len) != 0);
-            pages[i].cs_text = doc.text;
             pages[i].cs_text_len = doc.text_len;
+            if (keep_docs) {
+                pages[i].cs_doc = doc;
+                pages[i].cs_text = strdup(doc.text);
+                if (pages[i].cs_text == NULL) {
+                    die("%s", "out of memory");
+                }
+                continue;
+            }
+            pages[i].cs_text = doc.text;
             doc.text = NULL;
         } else if (doc.text_len != pages[i].cs_text_len ||
                    memcmp(doc.text, pages[i].cs_text, doc.text_len) != 0) {
@@ -332,7 +361,7 @@ static double run_charset(struct page *pages, size_t n, int first, int *bad, dou
                replaced, differ, n);
     }
     *conv_secs = conv;
-    return now() - t0;
+    return now() - t0 - check;
 }
 
 static void write_out(const char *path, const struct page *pages, size_t n)
@@ -370,10 +399,77 @@ static void write_out(const char *path, const struct page *pages, size_t n)
     }
 }
 
+static int set_str(json_t *o, const char *key, const char *v)
+{
+    return v == NULL ? 0 : json_object_set_new(o, key, json_string(v));
+}
+
+static int set_date(json_t *o, const char *key, const px_date *d)
+{
+    char src[64];
+    if (d->source == NULL) {
+        return 0;
+    }
+    snprintf(src, sizeof(src), "%s_source", key);
+    return set_str(o, key, d->value) != 0 || set_str(o, src, d->source) != 0 ? -1 : 0;
+}
+
+/* Everything a px_doc holds as one JSON object ("row" says which row). */
+static json_t *doc_json(const char *id, const char *row, const px_doc *doc)
+{
+    json_t *o = json_object(), *au = json_array();
+    if (o == NULL || au == NULL) {
+        die("%s", "out of memory");
+    }
+    for (size_t k = 0; k < doc->n_authors; k++) {
+        if (json_array_append_new(au, json_string(doc->authors[k])) != 0) {
+            die("%s", "author not UTF-8");
+        }
+    }
+    if (set_str(o, "id", id) != 0 || set_str(o, "row", row) != 0 ||
+        set_str(o, "title", doc->title) != 0 ||
+        json_object_set_new(o, "text", json_stringn(doc->text, doc->text_len)) != 0 ||
+        set_str(o, "reason", doc->reason) != 0 || json_object_set_new(o, "authors", au) != 0 ||
+        set_date(o, "published", &doc->published) != 0 ||
+        set_date(o, "modified", &doc->modified) != 0 ||
+        set_str(o, "canonical_url", doc->canonical_url) != 0 ||
+        set_str(o, "lang", doc->lang) != 0 || set_str(o, "site_name", doc->site_name) != 0 ||
+        set_str(o, "description", doc->description) != 0) {
+        die("%s", "could not build a --dump line (invalid UTF-8?)");
+    }
+    return o;
+}
+
+/* --dump: every field of every page's px_doc, both rows, as JSON lines,
+ * to diff the output of two builds byte for byte. */
+static void write_dump(const char *path, const struct page *pages, size_t n, int charset)
+{
+    FILE *f = fopen(path, "w");
+    if (f == NULL) {
+        die("cannot write %s", path);
+    }
+    for (size_t i = 0; i < n; i++) {
+        for (int r = 0; r < 1 + charset; r++) {
+            json_t *o = doc_json(pages[i].id, r == 0 ? "px_html" : "charset",
+                                 r == 0 ? &pages[i].doc : &pages[i].cs_doc);
+            char *line = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER);
+            if (line == NULL) {
+                die("%s", "out of memory");
+            }
+            fprintf(f, "%s\n", line);
+            free(line);
+            json_decref(o);
+        }
+    }
+    if (fclose(f) != 0) {
+        die("cannot write %s", path);
+    }
+}
+
 int main(int argc, char **argv)
 {
     const char *dir = "/work/shared/datasets/aeb/html";
-    const char *out = NULL;
+    const char *out = NULL, *dump_path = NULL;
     int rounds = 5, bad = 0, charset = 0;
     struct page *pages;
     size_t n, bytes = 0;
@@ -386,13 +482,16 @@ int main(int argc, char **argv)
             out = argv[++i];
         } else if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) {
             rounds = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--dump") == 0 && i + 1 < argc) {
+            dump_path = argv[++i];
+            keep_docs = 1;
         } else if (strcmp(argv[i], "--charset") == 0) {
             charset = 1;
         } else if (strcmp(argv[i], "--skip-missing") == 0) {
             skip_missing = 1;
         } else {
             fprintf(stderr, "usage: bench-extract [--pages DIR] [--out FILE.jsonl] [--rounds N] "
-                            "[--charset] [--skip-missing]\n");
+                            "[--charset] [--dump FILE.jsonl] [--skip-missing]\n");
             return 2;
         }
     }
@@ -448,12 +547,17 @@ int main(int argc, char **argv)
     if (out != NULL) {
         write_out(out, pages, n);
     }
+    if (dump_path != NULL) {
+        write_dump(dump_path, pages, n, charset);
+    }
     for (size_t i = 0; i < n; i++) {
         free(pages[i].html);
         free(pages[i].text);
         free(pages[i].title);
         free(pages[i].url);
         free(pages[i].cs_text);
+        px_doc_free(&pages[i].doc);
+        px_doc_free(&pages[i].cs_doc);
     }
     free(pages);
     xmlCleanupParser();

@@ -1,5 +1,6 @@
 #include "nl_text.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +50,20 @@ int nl_utf8_valid(const char *s, size_t len)
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
     while (i < len) {
-        size_t n = utf8_seq(p + i, len - i);
+        size_t n;
+        /* eight bytes at a time while they are ASCII and not NUL */
+        while (i + 8 <= len) {
+            uint64_t x;
+            memcpy(&x, p + i, 8);
+            if (((x | ((x - 0x0101010101010101ULL) & ~x)) & 0x8080808080808080ULL) != 0) {
+                break;
+            }
+            i += 8;
+        }
+        if (i >= len) {
+            break;
+        }
+        n = utf8_seq(p + i, len - i);
         if (n == 0) {
             return 0;
         }

@@ -664,6 +664,16 @@ static int decode_utf8(const unsigned char *p, size_t len, decoded *d)
         size_t n;
         if (plain[p[i]]) {
             size_t j = i + 1;
+            /* eight bytes at a time while none is >= 0x80 or < 0x20 (a
+             * newline or tab ends the fast run; the table takes it) */
+            while (j + 8 <= len) {
+                uint64_t x;
+                memcpy(&x, p + j, 8);
+                if (((x | ((x - 0x2020202020202020ULL) & ~x)) & 0x8080808080808080ULL) != 0) {
+                    break;
+                }
+                j += 8;
+            }
             while (j < len && plain[p[j]]) {
                 j++;
             }

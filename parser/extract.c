@@ -1,19 +1,24 @@
 #include "extract.h"
 #include "meta.h"
+#include "xmlarena.h"
 
 #include "nl_buf.h"
 #include "nl_err.h"
 #include "nl_text.h"
 
 #include <libxml/HTMLparser.h>
+#include <libxml/xmlmemory.h>
 #include <libxml/tree.h>
 #include <ctype.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+
+int px_strip_raw = 1;
 
 void px_doc_free(px_doc *doc)
 {
@@ -131,7 +136,14 @@ static int append_text(nl_buf *b, const char *s, int *pending_sep)
             }
             *pending_sep = 0;
             if (rc == 0) {
-                rc = nl_buf_append(b, s, 1);
+                /* the run of visible bytes up to the next space, at once */
+                size_t run = 1;
+                while (s[run] != '\0' && s[run] != ' ' && s[run] != '\t' && s[run] != '\n' &&
+                       s[run] != '\r' && s[run] != '\f') {
+                    run++;
+                }
+                rc = nl_buf_append(b, s, run);
+                s += run - 1;
             }
         }
         if (rc != 0) {
@@ -267,17 +279,36 @@ static const px_tags tag_table[] = {
     {"audio", K_SKIP, 0},
 };
 
+/* tag_table's entries grouped by first byte (the table itself stays in
+ * the order it reads best in), so a lookup compares only the names that
+ * share it: a few hundred thousand lookups per second of pages. */
+static const px_tags *tag_sorted[sizeof(tag_table) / sizeof(tag_table[0])];
+static struct {
+    uint8_t start, count;
+} tag_index[256];
+static pthread_once_t tag_once = PTHREAD_ONCE_INIT;
+
+static void tag_index_init(void)
+{
+    size_t n = 0, total = sizeof(tag_table) / sizeof(tag_table[0]);
+    for (int c = 0; c < 256; c++) {
+        tag_index[c].start = (uint8_t)n;
+        for (size_t i = 0; i < total; i++) {
+            if ((unsigned char)tag_table[i].name[0] == c) {
+                tag_sorted[n++] = &tag_table[i];
+            }
+        }
+        tag_index[c].count = (uint8_t)(n - tag_index[c].start);
+    }
+}
+
 static const px_tags *tag_lookup(const char *name)
 {
-    /* a few hundred thousand lookups per second: a binary search over the
-     * sorted table would do, but most names are a, p, div, span, li */
-    size_t lo = 0, hi = sizeof(tag_table) / sizeof(tag_table[0]);
-    if (name[0] == 'a' && name[1] == '\0') {
-        return &tag_table[0];
-    }
-    for (size_t i = lo; i < hi; i++) {
-        if (tag_table[i].name[0] == name[0] && strcmp(tag_table[i].name, name) == 0) {
-            return &tag_table[i];
+    unsigned c = (unsigned char)name[0];
+    pthread_once(&tag_once, tag_index_init);
+    for (unsigned k = tag_index[c].start; k < tag_index[c].start + tag_index[c].count; k++) {
+        if (strcmp(tag_sorted[k]->name + 1, name + 1) == 0) {
+            return tag_sorted[k];
         }
     }
     return NULL;
@@ -302,54 +333,90 @@ static const char *const neg_whole[] = {"tag", "tags", "date", "time", "pub", NU
 static const char *const pos_words[] = {"article", "content", "entry", "post-body", "story",
                                         "text",    "body",    "main",  "blog",      NULL};
 
-/* 1 if tok occurs in v[0..n) between delimiters: any non-alphanumeric
- * byte, or only white space when whole is set. */
-static int has_token(const char *v, size_t n, const char *tok, int whole)
+/* The four lists above in one table sorted by first byte, so that
+ * hint_of reads a value once and tries at each byte only the words that
+ * start with it (about 60 strstr/scans per value before: a tenth of
+ * px_html's time). The answer is the same as searching each list in turn:
+ * any furniture word wins, then any content word. */
+enum { W_ANY, W_PART, W_WHOLE, W_POS };
+
+typedef struct hint_word {
+    const char *w;
+    uint8_t len, kind;
+} hint_word;
+
+static hint_word hint_sorted[128];
+static struct {
+    uint8_t start, count;
+} hint_index[256];
+static pthread_once_t hint_once = PTHREAD_ONCE_INIT;
+
+static void hint_index_init(void)
 {
-    size_t tl = strlen(tok);
-    for (size_t i = 0; i + tl <= n; i++) {
-        unsigned char b = i == 0 ? ' ' : (unsigned char)v[i - 1];
-        unsigned char a = i + tl == n ? ' ' : (unsigned char)v[i + tl];
-        if (memcmp(v + i, tok, tl) != 0) {
-            continue;
+    const char *const *lists[] = {neg_words, neg_parts, neg_whole, pos_words};
+    size_t n = 0;
+    for (int c = 0; c < 256; c++) {
+        hint_index[c].start = (uint8_t)n;
+        for (uint8_t k = 0; k < 4; k++) {
+            for (int i = 0; lists[k][i] != NULL; i++) {
+                if ((unsigned char)lists[k][i][0] == c &&
+                    n < sizeof(hint_sorted) / sizeof(hint_sorted[0])) {
+                    hint_sorted[n].w = lists[k][i];
+                    hint_sorted[n].len = (uint8_t)strlen(lists[k][i]);
+                    hint_sorted[n].kind = k;
+                    n++;
+                }
+            }
         }
-        if (whole ? (isspace(b) && isspace(a)) : (!isalnum(b) && !isalnum(a))) {
-            return 1;
-        }
+        hint_index[c].count = (uint8_t)(n - hint_index[c].start);
     }
-    return 0;
 }
 
-/* -1 furniture, +1 content, 0 neither, from one class or id value. */
+/* -1 furniture, +1 content, 0 neither, from one class or id value: a word
+ * of neg_words anywhere in the lower-cased value; one of neg_parts between
+ * delimiters (any non-alphanumeric byte, or an end); one of neg_whole
+ * between white space (or an end); else one of pos_words anywhere. */
 static int hint_of(const char *value)
 {
     char v[256];
     size_t n = 0;
+    int pos = 0;
+    pthread_once(&hint_once, hint_index_init);
     for (; value[n] != '\0' && n < sizeof(v) - 1; n++) {
         v[n] = (char)tolower((unsigned char)value[n]);
     }
-    v[n] = '\0';
-    for (int i = 0; neg_words[i] != NULL; i++) {
-        if (strstr(v, neg_words[i]) != NULL) {
-            return -1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned c = (unsigned char)v[i];
+        for (unsigned k = hint_index[c].start; k < hint_index[c].start + hint_index[c].count; k++) {
+            const hint_word *w = &hint_sorted[k];
+            size_t j = 1;
+            if (i + w->len > n) {
+                continue;
+            }
+            while (j < w->len && v[i + j] == w->w[j]) {
+                j++;
+            }
+            if (j < w->len) {
+                continue;
+            }
+            if (w->kind == W_ANY) {
+                return -1;
+            }
+            if (w->kind == W_POS) {
+                pos = 1;
+                continue;
+            }
+            {
+                unsigned char before = i == 0 ? ' ' : (unsigned char)v[i - 1];
+                unsigned char after = i + w->len == n ? ' ' : (unsigned char)v[i + w->len];
+                if (w->kind == W_WHOLE ? (isspace(before) && isspace(after))
+                                       : (!isalnum(before) && !isalnum(after))) {
+                    return -1;
+                }
+            }
         }
     }
-    for (int i = 0; neg_parts[i] != NULL; i++) {
-        if (has_token(v, n, neg_parts[i], 0)) {
-            return -1;
-        }
-    }
-    for (int i = 0; neg_whole[i] != NULL; i++) {
-        if (has_token(v, n, neg_whole[i], 1)) {
-            return -1;
-        }
-    }
-    for (int i = 0; pos_words[i] != NULL; i++) {
-        if (strstr(v, pos_words[i]) != NULL) {
-            return 1;
-        }
-    }
-    return 0;
+    return pos;
 }
 
 #define PX_HIDDEN (-100) /* not rendered: display:none, hidden, aria-hidden */
@@ -360,6 +427,12 @@ static int8_t element_hint(const xmlNode *n)
     for (const xmlAttr *a = n->properties; a != NULL; a = a->next) {
         const char *an = (const char *)a->name;
         if (a->children == NULL || a->children->content == NULL) {
+            continue;
+        }
+        /* most attributes are none of these (data-*, href, src...): the
+         * first byte rules them out before any strcmp */
+        if (an[0] != 'c' && an[0] != 'i' && an[0] != 'r' && an[0] != 's' && an[0] != 'h' &&
+            an[0] != 'a') {
             continue;
         }
         if (strcmp(an, "class") == 0 || strcmp(an, "id") == 0) {
@@ -680,10 +753,233 @@ static xmlNode *find_first(xmlNode *root, const char *name)
     return NULL;
 }
 
+/* ---- a lighter parse --------------------------------------------------
+ *
+ * Script and style contents are more than half the bytes of today's pages
+ * (55% of the benchmark's), and libxml2 reads them a character at a time
+ * (htmlParseScript). Nothing px_html outputs depends on them but JSON-LD:
+ * the extractor skips script and style, and the metadata reads only
+ * JSON-LD scripts and text outside script and style. So for a body known
+ * to be UTF-8, strip_raw_text removes those contents before the parse,
+ * where it can be sure how libxml2 2.9.14 tokenizes the markup around
+ * them, and the tree is the same but for the missing script and style
+ * text.
+ *
+ * Sure means: a scan of the markup that follows libxml2 on the simple
+ * forms (start tags with well-formed attributes, end tags, "<!--" comments
+ * ended by "-->", a doctype without quoted '>') and stops removing at the
+ * first thing it does not model ('<' followed by anything else, "<!" or
+ * "<?" otherwise, an attribute name libxml2 would reject, a quote in an
+ * unquoted value, "--!>" in a comment, a script whose content starts with
+ * '<' or does not end with "</script" plus space or '>', invalid UTF-8 or a
+ * NUL in what would be removed, a NUL anywhere). The rest of the page is
+ * then parsed as it is. The fuzz target parses every input both ways and
+ * requires the same px_doc. */
+
+static int html_blank(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r'; /* libxml2's IS_BLANK_CH */
+}
+
+static int ascii_letter(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* Length of the tag or attribute name at p as libxml2's htmlParseHTMLName
+ * reads it (a letter, then letters, digits, ':', '-', '_', '.'), or 0 if
+ * there is none, it starts otherwise, or it is too long for libxml2 to
+ * read whole. */
+static size_t html_name_len(const unsigned char *p, const unsigned char *end)
+{
+    size_t n = 0;
+    if (p >= end || !ascii_letter(*p)) {
+        return 0;
+    }
+    while (p + n < end && (ascii_letter(p[n]) || (p[n] >= '0' && p[n] <= '9') || p[n] == ':' ||
+                           p[n] == '-' || p[n] == '_' || p[n] == '.')) {
+        n++;
+    }
+    return n < 90 ? n : 0;
+}
+
+/* The attributes of a start tag from p (just after its name) to its end:
+ * the '>' (or the '/' of "/>", *self_close 1), or NULL if they are not of
+ * the forms modelled. */
+static const unsigned char *scan_attrs(const unsigned char *p, const unsigned char *end,
+                                       int *self_close)
+{
+    for (;;) {
+        size_t n;
+        while (p < end && html_blank(*p)) {
+            p++;
+        }
+        if (p >= end) {
+            return NULL;
+        }
+        if (*p == '>' || (*p == '/' && p + 1 < end && p[1] == '>')) {
+            *self_close = *p == '/';
+            return p;
+        }
+        n = html_name_len(p, end);
+        if (n == 0) {
+            return NULL;
+        }
+        p += n;
+        while (p < end && html_blank(*p)) {
+            p++;
+        }
+        if (p >= end || *p != '=') {
+            continue;
+        }
+        p++;
+        while (p < end && html_blank(*p)) {
+            p++;
+        }
+        if (p >= end) {
+            return NULL;
+        }
+        if (*p == '"' || *p == '\'') {
+            const unsigned char *q = memchr(p + 1, *p, (size_t)(end - p - 1));
+            if (q == NULL) {
+                return NULL;
+            }
+            p = q + 1;
+            continue;
+        }
+        while (p < end && !html_blank(*p) && *p != '>') {
+            if (*p == '"' || *p == '\'' || *p == '<' || *p == '=' || *p == '`') {
+                return NULL;
+            }
+            p++;
+        }
+    }
+}
+
+/* Where libxml2 ends the content of a script or style element whose
+ * content starts at p: the first "</" + name (any case), which must be
+ * followed by a blank or '>'; NULL otherwise. */
+static const unsigned char *raw_text_end(const unsigned char *p, const unsigned char *end,
+                                         const unsigned char *name, size_t n)
+{
+    for (;;) {
+        const unsigned char *lt = memmem(p, (size_t)(end - p), "</", 2);
+        if (lt == NULL) {
+            return NULL;
+        }
+        if ((size_t)(end - lt) >= n + 3 &&
+            strncasecmp((const char *)lt + 2, (const char *)name, n) == 0) {
+            unsigned char after = lt[2 + n];
+            return after == '>' || html_blank(after) ? lt : NULL;
+        }
+        p = lt + 2;
+    }
+}
+
+/* A copy of buf[0..len) (UTF-8) without the contents of its <script> and
+ * <style> elements, JSON-LD scripts kept, allocated with xmlMalloc; NULL
+ * if nothing was removed (or no memory: the page is then parsed as is). */
+static char *strip_raw_text(const char *buf, size_t len, size_t *out_len)
+{
+    const unsigned char *s = (const unsigned char *)buf, *end = s + len, *p = s, *copied = s;
+    char *out = NULL;
+    size_t o = 0;
+
+    if (memchr(buf, '\0', len) != NULL) {
+        return NULL;
+    }
+    while (p < end) {
+        const unsigned char *lt = memchr(p, '<', (size_t)(end - p));
+        unsigned char c1;
+        if (lt == NULL || lt + 1 >= end) {
+            break;
+        }
+        c1 = lt[1];
+        if (ascii_letter(c1)) {
+            size_t n = html_name_len(lt + 1, end);
+            int self_close = 0;
+            const unsigned char *gt = n > 0 ? scan_attrs(lt + 1 + n, end, &self_close) : NULL;
+            const unsigned char *body, *stop;
+            if (gt == NULL) {
+                break;
+            }
+            p = gt + (self_close ? 2 : 1);
+            if (self_close || !((n == 6 && strncasecmp((const char *)lt + 1, "script", 6) == 0) ||
+                                (n == 5 && strncasecmp((const char *)lt + 1, "style", 5) == 0))) {
+                continue;
+            }
+            body = p;
+            stop = raw_text_end(body, end, lt + 1, n);
+            if (stop == NULL || (stop > body && *body == '<')) {
+                break;
+            }
+            if (stop > body && memmem(lt, (size_t)(gt - lt), "ld+json", 7) == NULL &&
+                memmem(lt, (size_t)(gt - lt), "LD+JSON", 7) == NULL) {
+                if (!nl_utf8_valid((const char *)body, (size_t)(stop - body))) {
+                    break;
+                }
+                if (out == NULL) {
+                    out = xmlMalloc(len + 1);
+                    if (out == NULL) {
+                        return NULL;
+                    }
+                }
+                memcpy(out + o, copied, (size_t)(body - copied));
+                o += (size_t)(body - copied);
+                copied = stop;
+            }
+            p = stop;
+        } else if (c1 == '/') {
+            size_t n = html_name_len(lt + 2, end);
+            const unsigned char *gt =
+                n > 0 ? memchr(lt + 2 + n, '>', (size_t)(end - (lt + 2 + n))) : NULL;
+            if (gt == NULL) {
+                break;
+            }
+            p = gt + 1;
+        } else if (c1 == '!' && end - lt >= 4 && memcmp(lt, "<!--", 4) == 0) {
+            const unsigned char *e = memmem(lt + 4, (size_t)(end - lt - 4), "-->", 3);
+            const unsigned char *bang =
+                e != NULL ? memmem(lt + 4, (size_t)(e + 3 - (lt + 4)), "--!>", 4) : NULL;
+            if (e == NULL || bang != NULL) {
+                break;
+            }
+            p = e + 3;
+        } else if (c1 == '!' && end - lt >= 9 &&
+                   strncasecmp((const char *)lt + 2, "doctype", 7) == 0) {
+            const unsigned char *gt = memchr(lt, '>', (size_t)(end - lt));
+            size_t dq = 0, sq = 0;
+            if (gt == NULL) {
+                break;
+            }
+            for (const unsigned char *q = lt; q < gt; q++) {
+                dq += *q == '"';
+                sq += *q == '\'';
+            }
+            if (dq % 2 != 0 || sq % 2 != 0) {
+                break;
+            }
+            p = gt + 1;
+        } else {
+            break;
+        }
+    }
+    if (out == NULL) {
+        return NULL;
+    }
+    memcpy(out + o, copied, (size_t)(end - copied));
+    o += (size_t)(end - copied);
+    out[o] = '\0';
+    *out_len = o;
+    return out;
+}
+
 /* encoding NULL: libxml2 decides (BOM, <meta>, else windows-1252-ish
- * latin1); "UTF-8": the bytes are UTF-8 and any <meta charset> is ignored. */
-static int html_read(const char *buf, size_t len, const char *url, const char *encoding,
-                     px_doc *doc, char *errbuf, size_t errlen)
+ * latin1); "UTF-8": the bytes are UTF-8 and any <meta charset> is ignored.
+ * Runs inside an arena window (xmlarena.h): what it keeps is copied with
+ * libc malloc, and the tree is freed before the window closes. */
+static int html_read_tree(const char *buf, size_t len, const char *url, const char *encoding,
+                          px_doc *doc, char *errbuf, size_t errlen)
 {
     const int opts = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
                      HTML_PARSE_NONET | HTML_PARSE_NOIMPLIED | XML_PARSE_HUGE |
@@ -699,11 +995,20 @@ static int html_read(const char *buf, size_t len, const char *url, const char *e
     if (len > (size_t)INT32_MAX) {
         return nl_errf(errbuf, errlen, NL_ETOOBIG, "page of %zu bytes is too large", len);
     }
+    if (encoding != NULL && px_strip_raw) {
+        /* UTF-8 known: script and style contents need not be parsed */
+        size_t light_len;
+        char *light = strip_raw_text(buf, len, &light_len);
+        if (light != NULL) {
+            buf = light;
+            len = light_len;
+        }
+    }
     hd = htmlReadMemory(buf, (int)len, url, encoding, opts);
     root = hd != NULL ? xmlDocGetRootElement(hd) : NULL;
     if (root == NULL) {
         if (hd != NULL) {
-            xmlFreeDoc(hd);
+            px_arena_free_doc(hd);
         }
         return nl_errf(errbuf, errlen, NL_EINVAL, "no HTML document could be parsed");
     }
@@ -745,12 +1050,12 @@ static int html_read(const char *buf, size_t len, const char *url, const char *e
     if (rc == 0 && px_meta_html(hd, url, content, time(NULL), doc) != 0) {
         nl_buf_free(&text);
         free(st);
-        xmlFreeDoc(hd);
+        px_arena_free_doc(hd);
         px_doc_free(doc);
         return nl_errf(errbuf, errlen, NL_ENOMEM, "out of memory");
     }
     free(st);
-    xmlFreeDoc(hd);
+    px_arena_free_doc(hd);
     if (rc != 0) {
         nl_buf_free(&text);
         px_doc_free(doc);
@@ -792,6 +1097,16 @@ static int html_read(const char *buf, size_t len, const char *url, const char *e
         doc->text_len = l2;
     }
     return 0;
+}
+
+static int html_read(const char *buf, size_t len, const char *url, const char *encoding,
+                     px_doc *doc, char *errbuf, size_t errlen)
+{
+    int rc;
+    px_arena_begin();
+    rc = html_read_tree(buf, len, url, encoding, doc, errbuf, errlen);
+    px_arena_end();
+    return rc;
 }
 
 int px_html(const char *buf, size_t len, const char *url, px_doc *doc, char *errbuf, size_t errlen)

@@ -57,6 +57,10 @@ int px_plain(const char *buf, size_t len, px_doc *doc, char *errbuf, size_t errl
  * dropped. A page that is not an article gets an empty text and doc->reason.
  * The metadata comes from the same tree (px_meta_html); the title is the
  * best of og:title, JSON-LD headline, <title> and <h1>.
+ * libxml2 allocates from a per-thread arena for the duration of the call
+ * (xmlarena.h): it swaps libxml2's process-wide allocation hooks (see there
+ * for what that means for other threads and for callers with hooks of
+ * their own) and calls xmlInitParser itself.
  * 0, NL_EINVAL (nothing parseable), NL_ETOOBIG or NL_ENOMEM. */
 int px_html(const char *buf, size_t len, const char *url, px_doc *doc, char *errbuf, size_t errlen);
 
@@ -68,5 +72,11 @@ int px_html_utf8(const char *buf, size_t len, const char *url, px_doc *doc, char
                  size_t errlen);
 
 void px_doc_free(px_doc *doc);
+
+/* 1 (the default): px_html_utf8 removes script and style contents (JSON-LD
+ * kept) before the parse where the markup around them is simple enough to
+ * be sure of libxml2's reading (extract.c, "a lighter parse"); the px_doc
+ * is the same either way. 0 turns that off: for tests that compare. */
+extern int px_strip_raw;
 
 #endif

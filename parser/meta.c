@@ -1242,15 +1242,50 @@ static void text_after_h1(meta_c *mc)
 
 /* ---- the walk ---------------------------------------------------------- */
 
+static int is_raw_text_element(const xmlNode *n)
+{
+    return n->type == XML_ELEMENT_NODE && (strcasecmp((const char *)n->name, "script") == 0 ||
+                                           strcasecmp((const char *)n->name, "style") == 0);
+}
+
+/* The element's text as xmlNodeGetContent gives it (its text and CDATA
+ * descendants in document order), but without what is inside <script> and
+ * <style>: code is not a title or a name, and px_html_utf8 may have removed
+ * it before the parse (extract.c), which must not change the result. */
 static char *node_text_clean(xmlNode *n, size_t max, int *oom)
 {
-    xmlChar *c = xmlNodeGetContent(n);
+    nl_buf b;
+    xmlNode *c = n->children;
     char *out;
-    if (c == NULL) {
-        return NULL;
+
+    if (is_raw_text_element(n)) {
+        return clean_str("", 0, max, oom);
     }
-    out = clean_str((const char *)c, strlen((const char *)c), max, oom);
-    xmlFree(c);
+    nl_buf_init(&b, SIZE_MAX / 2);
+    while (c != NULL && c != n) {
+        int descend = 0;
+        if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) && c->content != NULL) {
+            if (nl_buf_append(&b, c->content, strlen((const char *)c->content)) != 0) {
+                *oom = 1;
+                return NULL;
+            }
+        } else if (c->type == XML_ELEMENT_NODE) {
+            descend = !is_raw_text_element(c) && c->children != NULL;
+        }
+        if (descend) {
+            c = c->children;
+            continue;
+        }
+        while (c != n && c->next == NULL) {
+            c = c->parent;
+        }
+        if (c == n) {
+            break;
+        }
+        c = c->next;
+    }
+    out = clean_str(b.ptr != NULL ? b.ptr : "", b.len, max, oom);
+    nl_buf_free(&b);
     return out;
 }
 

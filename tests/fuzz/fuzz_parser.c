@@ -10,7 +10,11 @@
  *  - px_html on the raw bytes (libxml2 decoding by itself, as before
  *    px_to_utf8) must keep the same promises;
  *  - px_meta_charset and px_content_type_charset must stay inside their
- *    output buffers. */
+ *    output buffers;
+ *  - px_html_utf8 must give the same px_doc, every field, with and without
+ *    its removal of script and style contents before the parse
+ *    (px_strip_raw): on the converted text, and on the raw bytes (NULs,
+ *    invalid UTF-8 and all). */
 #include "charset.h"
 #include "extract.h"
 #include "nl_err.h"
@@ -37,6 +41,56 @@ static void check_doc(const px_doc *doc)
         !nl_utf8_valid(doc->text, doc->text_len)) {
         fprintf(stderr, "fuzz_parser: px_doc is not valid UTF-8 of its stated length\n");
         abort();
+    }
+}
+
+static int str_eq(const char *a, const char *b)
+{
+    return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static int date_eq(const px_date *a, const px_date *b)
+{
+    return str_eq(a->source, b->source) && strcmp(a->value, b->value) == 0;
+}
+
+static int docs_equal(const px_doc *a, const px_doc *b)
+{
+    if (a->text_len != b->text_len || memcmp(a->text, b->text, a->text_len) != 0 ||
+        !str_eq(a->title, b->title) || !str_eq(a->reason, b->reason) ||
+        a->n_authors != b->n_authors || !date_eq(&a->published, &b->published) ||
+        !date_eq(&a->modified, &b->modified) || !str_eq(a->canonical_url, b->canonical_url) ||
+        !str_eq(a->lang, b->lang) || !str_eq(a->site_name, b->site_name) ||
+        !str_eq(a->description, b->description)) {
+        return 0;
+    }
+    for (size_t i = 0; i < a->n_authors; i++) {
+        if (!str_eq(a->authors[i], b->authors[i])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* px_html_utf8 with and without the script and style removal. */
+static void check_strip(const char *buf, size_t len)
+{
+    px_doc with, without;
+    char errbuf[256];
+    int rc1, rc2;
+    px_strip_raw = 1;
+    rc1 = px_html_utf8(buf, len, "https://example.org/2024/05/01/a", &with, errbuf, sizeof(errbuf));
+    px_strip_raw = 0;
+    rc2 = px_html_utf8(buf, len, "https://example.org/2024/05/01/a", &without, errbuf,
+                       sizeof(errbuf));
+    px_strip_raw = 1;
+    if (rc1 != rc2 || (rc1 == 0 && !docs_equal(&with, &without))) {
+        fprintf(stderr, "fuzz_parser: removing script and style changed px_html_utf8's output\n");
+        abort();
+    }
+    if (rc1 == 0) {
+        px_doc_free(&with);
+        px_doc_free(&without);
     }
 }
 
@@ -98,6 +152,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         }
         check_html(px_html_utf8, out, out_len);
+        check_strip(out, out_len);
         rc = px_plain(out, out_len, &doc, errbuf, sizeof(errbuf));
         if (rc != 0) {
             abort();
@@ -110,6 +165,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
     check_html(px_html, copy, len);
+    check_strip(copy, len);
     free(copy);
     return 0;
 }

@@ -30,6 +30,9 @@ parser_seeds() {
     done
   fi
   local p='<html><head><meta charset="%s"><title>T</title></head><body><p>%s</p></body></html>'
+  # script and style contents that px_html_utf8 removes before the parse, and
+  # the markup around them it must read as libxml2 does
+  printf 'text/html; charset=utf-8\n<!DOCTYPE html><html><head><title>T <script>x</script></title><style>p{}</style><script type="application/ld+json">{"@type":"NewsArticle","headline":"H","datePublished":"2024-05-01"}</script></head><body><h1>Head<script>document.write("<h1>")</script></h1><!-- <script>c</script> --><p a=1 b="2"c=\x27>\x27>%s</p><script>var s="</div>";</script><script src=x /><p>after</p><style>a{}</style ><script>if(a<b){}</scriptx></script><p>%s</p></body></html>\n' "$(printf '%.0s word' {1..40})" "$(printf '%.0s more' {1..40})" >"$dir/raw_text"
   local fr='Le café était fermé, mais l’hôtel proposait déjà un menu réduit.'
   local ja='市議会は火曜日、路面電車網を十二キロ延長することを決めた。'
   { printf 'text/html; charset=utf-8\n'; printf "$p" windows-1252 "$fr" | iconv -t WINDOWS-1252; } >"$dir/lying_header"
@@ -45,7 +48,7 @@ for t in "${targets[@]}"; do
   case $t in
     tagger) sources=("$src/tests/fuzz/fuzz_tagger.c" "$src"/tagger/watchlist.c "$src"/tagger/tag.c "$src"/tagger/matcher.c
                      "$src"/common/*.c) ;;
-    parser) sources=("$src/tests/fuzz/fuzz_parser.c" "$src"/parser/extract.c "$src"/parser/meta.c "$src"/parser/charset.c
+    parser) sources=("$src/tests/fuzz/fuzz_parser.c" "$src"/parser/extract.c "$src"/parser/meta.c "$src"/parser/charset.c "$src"/parser/xmlarena.c
                      "$src"/common/*.c) ;;
     *) echo "fuzz: unknown target $t" >&2; exit 2 ;;
   esac
