@@ -164,32 +164,54 @@ static void print_message(const rd_kafka_message_t *rkm, int meta)
 struct tail_pos {
     int from_beginning;
     int64_t since_ms;
+    int filter; /* set when a position could not be found: skip older records */
 };
 
 static void tail_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                            rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
-    const struct tail_pos *pos = opaque;
+    struct tail_pos *pos = opaque;
     int coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
     rd_kafka_error_t *error = NULL;
 
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-        for (int i = 0; i < parts->cnt; i++) {
-            parts->elems[i].offset =
-                pos->from_beginning ? RD_KAFKA_OFFSET_BEGINNING : pos->since_ms;
-        }
-        if (!pos->from_beginning) {
-            /* offset -1 (END) where nothing is that recent */
-            rd_kafka_resp_err_t e = rd_kafka_offsets_for_times(rk, parts, 10000);
+        rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR_NO_ERROR;
+        int64_t deadline = nl_now_ms() + 10000;
+        int failed;
+        /* A tag topic the tagger has just created may have no leader for a
+         * moment: ask again, for a bounded time. */
+        do {
+            failed = 0;
             for (int i = 0; i < parts->cnt; i++) {
-                if (e != RD_KAFKA_RESP_ERR_NO_ERROR || parts->elems[i].err) {
-                    parts->elems[i].offset = RD_KAFKA_OFFSET_END;
+                parts->elems[i].offset =
+                    pos->from_beginning ? RD_KAFKA_OFFSET_BEGINNING : pos->since_ms;
+                parts->elems[i].err = RD_KAFKA_RESP_ERR_NO_ERROR;
+            }
+            if (pos->from_beginning) {
+                break;
+            }
+            /* offset -1 (END) where nothing is that recent */
+            e = rd_kafka_offsets_for_times(rk, parts, 5000);
+            for (int i = 0; i < parts->cnt; i++) {
+                failed |= e != RD_KAFKA_RESP_ERR_NO_ERROR || parts->elems[i].err != 0;
+            }
+            if (failed) {
+                usleep(200 * 1000);
+            }
+        } while (failed && nl_now_ms() < deadline && !nl_stop);
+        if (failed) {
+            /* read from the beginning and drop what is older than the start */
+            for (int i = 0; i < parts->cnt; i++) {
+                if (e != RD_KAFKA_RESP_ERR_NO_ERROR || parts->elems[i].err != 0) {
+                    parts->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
                 }
             }
-            if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-                nl_warn("tail_position", "error=%s fallback=end", nl_log_q(rd_kafka_err2str(e)));
-            }
+            pos->filter = 1;
+            nl_warn("tail_position", "error=%s fallback=beginning_filtered_by_time",
+                    nl_log_q(rd_kafka_err2str(e != 0 ? e : parts->elems[0].err)));
         }
+        nl_info("tail_assigned", "partitions=%d from=%s", parts->cnt,
+                pos->from_beginning ? "beginning" : "start_time");
         if (coop) {
             error = rd_kafka_incremental_assign(rk, parts);
         } else {
@@ -319,7 +341,7 @@ int cli_tail(const nl_config *cfg, int argc, char **argv)
     const char *tags[64];
     const char *tag_regex = NULL;
     int ntags = 0;
-    struct tail_pos pos = {0, 0};
+    struct tail_pos pos = {0, 0, 0};
     char errbuf[512], rkerr[512], gbuf[64], prefix_re[512], topic[512];
     rd_kafka_conf_t *conf;
     rd_kafka_topic_partition_list_t *sub;
@@ -478,7 +500,10 @@ int cli_tail(const nl_config *cfg, int argc, char **argv)
             }
             continue;
         }
-        if (rkm->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (rkm->err == RD_KAFKA_RESP_ERR_NO_ERROR && pos.filter &&
+            rd_kafka_message_timestamp(rkm, NULL) < pos.since_ms) {
+            /* older than the start: skipped (see tail_rebalance) */
+        } else if (rkm->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
             if (brief) {
                 print_brief(rkm, cfg->tagger_tag_topic_prefix);
             } else {
