@@ -14,5 +14,6 @@ int cli_tail(const nl_config *cfg, int argc, char **argv);
 int cli_produce(const nl_config *cfg, int argc, char **argv);
 int cli_reindex(const nl_config *cfg, int argc, char **argv);
 int cli_query(const nl_config *cfg, int argc, char **argv);
+int cli_report(const nl_config *cfg, int argc, char **argv);
 
 #endif

@@ -21,9 +21,13 @@ static const char summary[] =
     "        is gone when it stops. Use deploy/kafka.sh for a real broker.\n"
     "  topics [--partitions N] [--replication N]\n"
     "        create the pipeline topics on a real broker (sized for max_record_bytes)\n"
-    "  tail [--count N] [--idle-ms MS] [--meta] [--group G] TOPIC...\n"
+    "  tail [--count N] [--idle-ms MS] [--meta | --brief] [--group G] TOPIC...\n"
     "        print records from topics as JSON lines, from the beginning (--meta adds\n"
-    "        topic, partition, offset and headers)\n"
+    "        topic, partition, offset and headers; --brief: one line per record)\n"
+    "  tail [--from-beginning] [--tag ID]... [--tag-regex RE] [options as above]\n"
+    "        follow the tag topics (tagger.tag_topic_prefix + actor or event id; RE\n"
+    "        matches whole ids): records from now on, or all with --from-beginning;\n"
+    "        never commits offsets\n"
     "  produce TOPIC\n"
     "        produce each line of standard input as one message, byte for byte\n"
     "  reindex [--corpus DIR]\n"
@@ -35,6 +39,10 @@ static const char summary[] =
     "        table (--json: NDJSON); --count: mentions per actor per day; DATE is\n"
     "        YYYY-MM-DD, inclusive; --limit defaults to 100 (0: all); exit 2 on an\n"
     "        unknown actor or event, a bad date or a bad full-text query\n"
+    "  report [--corpus DIR] [--out FILE] [--since DATE] [--top N] [--docs N] [--by day|week]\n"
+    "        write a static HTML page (no network needed to view it): mentions per actor\n"
+    "        over time, the actor co-occurrence network, the latest documents per actor\n"
+    "        with their evidence sentences (default FILE: newsline-report.html)\n"
     "  config\n"
     "        print the effective configuration as JSON\n\n"
     "Options come before the command.";
@@ -80,6 +88,8 @@ int main(int argc, char **argv)
         rc = cli_reindex(&cfg, argc - argi, argv + argi);
     } else if (strcmp(cmd, "query") == 0) {
         rc = cli_query(&cfg, argc - argi, argv + argi);
+    } else if (strcmp(cmd, "report") == 0) {
+        rc = cli_report(&cfg, argc - argi, argv + argi);
     } else if (strcmp(cmd, "config") == 0) {
         nl_config_print(&cfg, stdout);
         rc = 0;

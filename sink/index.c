@@ -1007,3 +1007,71 @@ int ix_count_mentions(nl_index *ix, const ix_query *q, ix_row_fn fn, void *arg, 
     sqlite3_finalize(s);
     return rc;
 }
+
+int ix_count_relations(nl_index *ix, const ix_query *q, ix_row_fn fn, void *arg, char *errbuf,
+                       size_t errlen)
+{
+    struct qb b = {.len = 0, .np = 0};
+    sqlite3_stmt *s = NULL;
+    char lim[32];
+    int rc, step = SQLITE_DONE;
+
+    qb_add(&b, "SELECT r.a, r.b, sum(r.count), count(*) FROM relations r WHERE r.doc IN (");
+    build_filter(&b, q, "d.doc", 0);
+    qb_add(&b, ")");
+    if (q->nactors > 0) {
+        for (int k = 0; k < 2; k++) {
+            qb_add(&b, k == 0 ? " AND (r.a IN (" : " OR r.b IN (");
+            for (size_t i = 0; i < q->nactors; i++) {
+                qb_param(&b, i == 0 ? "?" : ", ?", q->actors[i]);
+            }
+            qb_add(&b, ")");
+        }
+        qb_add(&b, ")");
+    }
+    qb_add(&b, " GROUP BY r.a, r.b ORDER BY sum(r.count) DESC, r.a, r.b");
+    if (q->limit > 0) {
+        snprintf(lim, sizeof(lim), " LIMIT %ld", q->limit);
+        qb_add(&b, lim);
+    }
+    rc = qb_prepare(ix, &b, &s, errbuf, errlen);
+    while (rc == 0 && (step = sqlite3_step(s)) == SQLITE_ROW) {
+        json_t *row = json_pack("{s:o, s:o, s:I, s:I}", "a", col_str(s, 0), "b", col_str(s, 1),
+                                "count", (json_int_t)sqlite3_column_int64(s, 2), "documents",
+                                (json_int_t)sqlite3_column_int64(s, 3));
+        if (row == NULL) {
+            rc = nl_errf(errbuf, errlen, NL_ENOMEM, "out of memory");
+            break;
+        }
+        rc = fn(row, arg);
+        json_decref(row);
+    }
+    if (rc == 0 && s != NULL) {
+        rc = step_error(ix, step, errbuf, errlen);
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int ix_actors(nl_index *ix, ix_row_fn fn, void *arg, char *errbuf, size_t errlen)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = prepare(ix, "SELECT id, name, kind FROM actors ORDER BY id", &s, errbuf, errlen);
+    int step = SQLITE_DONE;
+
+    while (rc == 0 && (step = sqlite3_step(s)) == SQLITE_ROW) {
+        json_t *row = json_pack("{s:o, s:o, s:o}", "id", col_str(s, 0), "name", col_str(s, 1),
+                                "kind", col_str(s, 2));
+        if (row == NULL) {
+            rc = nl_errf(errbuf, errlen, NL_ENOMEM, "out of memory");
+            break;
+        }
+        rc = fn(row, arg);
+        json_decref(row);
+    }
+    if (rc == 0 && s != NULL) {
+        rc = step_error(ix, step, errbuf, errlen);
+    }
+    sqlite3_finalize(s);
+    return rc;
+}

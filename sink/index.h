@@ -91,4 +91,15 @@ int ix_search(nl_index *ix, const ix_query *q, ix_row_fn fn, void *arg, char *er
 int ix_count_mentions(nl_index *ix, const ix_query *q, ix_row_fn fn, void *arg, char *errbuf,
                       size_t errlen);
 
+/* Sentences per actor pair over the documents matching q (the pair in
+ * byte order; with q's actors, only pairs that include one of them), most
+ * sentences first: rows {"a", "b", "count" (sentences), "documents"}.
+ * Read-only. 0, or NL_EINVAL / NL_EIO. */
+int ix_count_relations(nl_index *ix, const ix_query *q, ix_row_fn fn, void *arg, char *errbuf,
+                       size_t errlen);
+
+/* Every actor the index has seen, by id: rows {"id", "name" (or null),
+ * "kind" (or null)}. Read-only. 0, or NL_EIO. */
+int ix_actors(nl_index *ix, ix_row_fn fn, void *arg, char *errbuf, size_t errlen);
+
 #endif
