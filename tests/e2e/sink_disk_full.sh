@@ -61,7 +61,7 @@ nl_wait_for 120 nl_sink_has 5 || die "the seeds were not stored"
 
 # ---- A: full, then space again while the sink runs ----
 fill
-"$NL_BIN/newsline" replay --copies $copies --salt fullA >/dev/null 2>>"$NL_WORK/cli.log" ||
+"$NL_BIN/newsline" replay --copies $copies --salt fullA "$NL_SRC"/corpus/*.txt >/dev/null 2>>"$NL_WORK/cli.log" ||
   die "replay failed"
 total=$((5 + copies * 5))
 nl_wait_for 120 grep -q 'event=store_failed' "$NL_WORK/sink.log" || die "the sink never failed"
@@ -84,7 +84,7 @@ check "A: every document exactly once, no temp files" \
 
 # ---- B: full, SIGKILL, space again, restart ----
 fill
-"$NL_BIN/newsline" replay --copies $copies --salt fullB >/dev/null 2>>"$NL_WORK/cli.log" ||
+"$NL_BIN/newsline" replay --copies $copies --salt fullB "$NL_SRC"/corpus/*.txt >/dev/null 2>>"$NL_WORK/cli.log" ||
   die "replay failed"
 total=$((total + copies * 5))
 nl_wait_for 120 bash -c "[[ \$(grep -c 'event=store_failed' '$NL_WORK/sink.log') -ge 2 ]]" ||
