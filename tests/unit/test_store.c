@@ -1302,6 +1302,9 @@ static Suite *store_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("batch");
+    /* test_batch_full_syncs_itself creates 2,200 files: on a slow /tmp
+     * (~1 ms a file create) that passes Check's 4 s default */
+    tcase_set_timeout(tc, 50);
     tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
     tcase_add_checked_fixture(tc, store_setup, store_teardown);
     tcase_add_test(tc, test_batch_visible_after_sync);
