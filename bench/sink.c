@@ -1,8 +1,11 @@
 /* bench-sink: the sink's store and index.
  *
- * 1. Stored records per second through st_put with the index attached,
- *    fsync on (each record: text file, sidecar and directory fsynced, then
- *    indexed), into a fresh corpus: --sync-docs records.
+ * 1. Stored records per second with the index attached, fsync on, into a
+ *    fresh corpus, --sync-docs records each way: batched as the sink runs
+ *    under Kafka (st_stage per record, st_sync every --sync-ms: one
+ *    syncfs, the renames, one directory fsync, one index transaction),
+ *    and one record at a time as in stdin mode (st_put: the same steps
+ *    for each record).
  * 2. Index-only: --docs generated documents put into a fresh index
  *    (ix_put, one transaction each), versions per second.
  * 3. Query latency (p50, p99, max) over that index, --rounds runs of each
@@ -14,6 +17,7 @@
  * about one document in ten. Prints a table and, with --json FILE, the
  * figures as JSON. */
 #include "index.h"
+#include "nl_err.h"
 #include "nl_record.h"
 #include "nl_text.h"
 #include "store.h"
@@ -136,6 +140,64 @@ struct qstat {
     double rows;
 };
 
+/* Stores n records from number first into a fresh corpus at path: with
+ * sync_ms < 0 one at a time (st_put), else st_stage each and st_sync
+ * whenever sync_ms have passed since the last sync, and at the end.
+ * Returns the seconds taken, or -1. */
+static double store_run(const char *path, long first, long n, long sync_ms, long *batches,
+                        double *sync_s)
+{
+    nl_store *st = NULL;
+    nl_index *ix = NULL;
+    char errbuf[512];
+    double t0, last;
+
+    *batches = 0;
+    *sync_s = 0;
+    if (st_open(path, &st, errbuf, sizeof(errbuf)) != 0 ||
+        ix_open(path, IX_OPEN_REPAIR, &ix, errbuf, sizeof(errbuf)) != 0) {
+        fprintf(stderr, "bench-sink: %s\n", errbuf);
+        return -1;
+    }
+    st_set_index(st, ix);
+    t0 = last = now_s();
+    for (long i = 0; i < n; i++) {
+        json_t *rec = gen_record(first + i), *report = NULL;
+        int rc = rec == NULL   ? NL_ENOMEM
+                 : sync_ms < 0 ? st_put(st, rec, NULL, &report, errbuf, sizeof(errbuf))
+                               : st_stage(st, rec, NULL, &report, errbuf, sizeof(errbuf));
+        if (rc != 0) {
+            fprintf(stderr, "bench-sink: store: %s\n", errbuf);
+            return -1;
+        }
+        json_decref(report);
+        json_decref(rec);
+        if (sync_ms >= 0 && (now_s() - last) * 1000.0 >= (double)sync_ms) {
+            double ts = now_s();
+            if (st_sync(st, errbuf, sizeof(errbuf)) != 0) {
+                fprintf(stderr, "bench-sink: st_sync: %s\n", errbuf);
+                return -1;
+            }
+            (*batches)++;
+            last = now_s();
+            *sync_s += last - ts;
+        }
+    }
+    if (st_pending(st) > 0) {
+        double ts = now_s();
+        if (st_sync(st, errbuf, sizeof(errbuf)) != 0) {
+            fprintf(stderr, "bench-sink: st_sync: %s\n", errbuf);
+            return -1;
+        }
+        (*batches)++;
+        *sync_s += now_s() - ts;
+    }
+    t0 = now_s() - t0;
+    st_close(st);
+    ix_close(ix);
+    return t0;
+}
+
 /* Runs one query kind `rounds` times with fresh random arguments. */
 static int run_query(nl_index *ix, int kind, int rounds, struct qstat *qs)
 {
@@ -216,21 +278,24 @@ static int run_query(nl_index *ix, int kind, int rounds, struct qstat *qs)
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"docs", required_argument, NULL, 'n'},   {"sync-docs", required_argument, NULL, 's'},
-        {"rounds", required_argument, NULL, 'r'}, {"dir", required_argument, NULL, 'd'},
-        {"json", required_argument, NULL, 'j'},   {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"docs", required_argument, NULL, 'n'},
+                                         {"sync-docs", required_argument, NULL, 's'},
+                                         {"rounds", required_argument, NULL, 'r'},
+                                         {"dir", required_argument, NULL, 'd'},
+                                         {"json", required_argument, NULL, 'j'},
+                                         {"sync-ms", required_argument, NULL, 'm'},
+                                         {NULL, 0, NULL, 0}};
     static const char *const qnames[] = {"actor + date (1 year)", "2 actors + since + text",
                                          "text \"sanctions\"", "event + date (1 year)",
                                          "--count actor per day (1 year)"};
-    long docs = 100000, sync_docs = 2000;
+    long docs = 100000, sync_docs = 2000, sync_ms = 100, batches = 0, batches1 = 0;
     int rounds = 300;
     const char *dir = NULL, *json_out = NULL;
     char tmpl[] = "/tmp/bench-sink.XXXXXX", path[4096], errbuf[512];
-    nl_store *st = NULL;
     nl_index *ix = NULL;
     struct qstat qs[5];
-    double t0, store_rate, index_rate, store_s, index_s;
+    double sync_s = 0, sync1_s = 0;
+    double t0, store_rate, store1_rate, index_rate, store_s, store1_s, index_s;
     int c;
 
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -250,9 +315,13 @@ int main(int argc, char **argv)
         case 'j':
             json_out = optarg;
             break;
+        case 'm':
+            sync_ms = atol(optarg);
+            break;
         default:
-            fprintf(stderr, "usage: bench-sink [--docs N] [--sync-docs N] [--rounds N] [--dir DIR] "
-                            "[--json FILE]\n");
+            fprintf(stderr,
+                    "usage: bench-sink [--docs N] [--sync-docs N] [--sync-ms MS] [--rounds N] "
+                    "[--dir DIR] [--json FILE]\n");
             return 2;
         }
     }
@@ -268,28 +337,16 @@ int main(int argc, char **argv)
         }
     }
 
-    /* 1. the store, fsync on, index attached */
+    /* 1. the store, fsync on, index attached: batched, then one at a time */
     snprintf(path, sizeof(path), "%s/store", dir);
-    if (st_open(path, &st, errbuf, sizeof(errbuf)) != 0 ||
-        ix_open(path, IX_OPEN_REPAIR, &ix, errbuf, sizeof(errbuf)) != 0) {
-        fprintf(stderr, "bench-sink: %s\n", errbuf);
+    store_s = store_run(path, 0, sync_docs, sync_ms, &batches, &sync_s);
+    snprintf(path, sizeof(path), "%s/store1", dir);
+    store1_s = store_s >= 0 ? store_run(path, 0, sync_docs, -1, &batches1, &sync1_s) : -1;
+    if (store_s < 0 || store1_s < 0) {
         return 1;
     }
-    st_set_index(st, ix);
-    t0 = now_s();
-    for (long i = 0; i < sync_docs; i++) {
-        json_t *rec = gen_record(i), *report = NULL;
-        if (rec == NULL || st_put(st, rec, NULL, &report, errbuf, sizeof(errbuf)) != 0) {
-            fprintf(stderr, "bench-sink: st_put: %s\n", errbuf);
-            return 1;
-        }
-        json_decref(report);
-        json_decref(rec);
-    }
-    store_s = now_s() - t0;
     store_rate = (double)sync_docs / store_s;
-    st_close(st);
-    ix_close(ix);
+    store1_rate = (double)sync_docs / store1_s;
 
     /* 2. the index alone, docs versions */
     snprintf(path, sizeof(path), "%s/index", dir);
@@ -331,8 +388,12 @@ int main(int argc, char **argv)
     }
     ix_close(ix);
 
-    printf("store, fsync on, index attached: %ld records in %.2f s = %.0f records/s\n", sync_docs,
-           store_s, store_rate);
+    printf("store, fsync on, index attached, batched (sync every %ld ms, %ld batches): %ld records "
+           "in %.2f s = %.0f records/s (%.2f s in st_sync)\n",
+           sync_ms, batches, sync_docs, store_s, store_rate, sync_s);
+    printf("store, fsync on, index attached, one record at a time (st_put): %ld records in %.2f s "
+           "= %.0f records/s\n",
+           sync_docs, store1_s, store1_rate);
     printf("index alone: %ld versions in %.2f s = %.0f versions/s\n", docs, index_s, index_rate);
     printf("queries over %ld documents, %d runs each (ms):\n", docs, rounds);
     printf("  %-32s %8s %8s %8s %10s\n", "query", "p50", "p99", "max", "rows/run");
@@ -341,9 +402,11 @@ int main(int argc, char **argv)
                qs[k].rows);
     }
     if (json_out != NULL) {
-        json_t *j = json_pack("{s:I, s:f, s:I, s:f, s:[]}", "store_records", (json_int_t)sync_docs,
-                              "store_records_per_s", store_rate, "index_docs", (json_int_t)docs,
-                              "index_versions_per_s", index_rate, "queries");
+        json_t *j = json_pack("{s:I, s:I, s:f, s:f, s:I, s:f, s:[]}", "store_records",
+                              (json_int_t)sync_docs, "store_sync_ms", (json_int_t)sync_ms,
+                              "store_records_per_s", store_rate, "store_unbatched_records_per_s",
+                              store1_rate, "index_docs", (json_int_t)docs, "index_versions_per_s",
+                              index_rate, "queries");
         for (int k = 0; j != NULL && k < 5; k++) {
             json_array_append_new(json_object_get(j, "queries"),
                                   json_pack("{s:s, s:f, s:f, s:f, s:f}", "query", qs[k].name,

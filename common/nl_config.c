@@ -109,6 +109,9 @@ static const struct cfg_entry {
       "watchlist file (JSON) of actors the tagger finds"),
     S("sink.corpus_dir", NL_DATADIR "/corpus", sink_corpus_dir,
       "directory the sink stores documents in, beside the seeds"),
+    I("sink.sync_ms", "100", 0, 60000, sink_sync_ms,
+      "how often the sink makes its batch of written records durable (one filesystem flush, "
+      "renames, one directory fsync, one index transaction) and stores their offsets"),
 #undef S
 #undef I
 };

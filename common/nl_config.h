@@ -70,6 +70,7 @@ typedef struct nl_config {
     char *tagger_tag_topic_prefix;
     char *tagger_watchlist;
     char *sink_corpus_dir;
+    int64_t sink_sync_ms;
 
     nl_kv *kafka; /* kafka.* passthrough, in the order given */
     size_t kafka_n;

@@ -67,7 +67,24 @@ struct runner {
     size_t n_in, n_out, n_dead, n_redelivered;
     int unsynced;         /* offsets done since the last sync hook call */
     int64_t last_sync_ms; /* when it last ran */
+    /* The sync hook said NL_ETRANSIENT (disk full...): nothing is consumed
+     * until it succeeds; it is called again at sync_retry_ms. */
+    int64_t sync_failing_since; /* 0: not failing */
+    int64_t sync_retry_ms;
+    int64_t sync_backoff_ms;
 };
+
+/* Back-off of a transient failure (process or sync): 500 ms doubling up
+ * to 10 s; given up (exit 75, restart me) after four drain timeouts,
+ * before librdkafka's max.poll.interval.ms (5 min) would drop the
+ * consumer from its group. */
+#define RETRY_FIRST_MS 500
+#define RETRY_MAX_MS 10000
+
+static int64_t next_backoff(int64_t prev)
+{
+    return prev <= 0 ? RETRY_FIRST_MS : prev * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : prev * 2;
+}
 
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
@@ -274,22 +291,50 @@ static void store_all_cb(void *arg, const char *topic, int32_t partition, int64_
     store_offset(arg, topic, partition);
 }
 
-/* Runs the stage's sync hook, then stores every done offset. 0, or -1
- * (r->fatal set, nothing stored) if the sync failed. */
+/* Runs the stage's sync hook, then stores every done offset. 0, or -1 if
+ * the sync failed: nothing stored, and either r->fatal is set or (the
+ * hook returned NL_ETRANSIENT) the sync is retried after a back-off. */
 static int sync_and_store(struct runner *r)
 {
     const nl_stage_hooks *hk = r->hk;
 
     if (hk != NULL && hk->sync != NULL) {
-        r->last_sync_ms = nl_now_ms();
+        int64_t now = nl_now_ms();
+        int rc;
+        r->last_sync_ms = now;
         if (!r->unsynced) {
             return 0;
         }
-        if (hk->sync(r->st->ctx) != 0) {
+        rc = hk->sync(r->st->ctx);
+        if (rc == NL_ETRANSIENT) {
+            /* The stage logged why; one line here per episode, not per try. */
+            if (r->sync_failing_since == 0) {
+                r->sync_failing_since = now;
+                nl_warn("sync_retry",
+                        "stage=%s note=\"offsets held, consuming paused, retrying "
+                        "with back-off\"",
+                        r->st->name);
+            }
+            r->sync_backoff_ms = next_backoff(r->sync_backoff_ms);
+            r->sync_retry_ms = now + r->sync_backoff_ms;
+            if (now - r->sync_failing_since > r->cfg->drain_timeout_ms * 4) {
+                nl_error("sync_gave_up", "stage=%s failing_ms=%lld note=\"offsets not stored\"",
+                         r->st->name, (long long)(now - r->sync_failing_since));
+                r->fatal = 75;
+            }
+            return -1;
+        }
+        if (rc != 0) {
             nl_error("sync_failed", "stage=%s note=\"offsets not stored\"", r->st->name);
             r->fatal = 70;
             return -1;
         }
+        if (r->sync_failing_since != 0) {
+            nl_info("sync_resumed", "stage=%s failing_ms=%lld", r->st->name,
+                    (long long)(now - r->sync_failing_since));
+        }
+        r->sync_failing_since = 0;
+        r->sync_backoff_ms = 0;
         r->unsynced = 0;
     }
     nl_offsets_foreach(r->ot, store_all_cb, r);
@@ -421,8 +466,15 @@ static int drain(struct runner *r, int timeout_ms)
         rd_kafka_flush(r->producer, 100);
     } while ((rd_kafka_outq_len(r->producer) > 0 || r->retries != NULL) && r->fatal == 0 &&
              nl_now_ms() < deadline);
-    sync_and_store(r);
-    return rd_kafka_outq_len(r->producer) == 0 && r->retries == NULL ? 0 : -1;
+    /* a sync failing transiently is tried again until the deadline */
+    while (sync_and_store(r) != 0 && r->fatal == 0 && nl_now_ms() < deadline) {
+        while (nl_now_ms() < r->sync_retry_ms && nl_now_ms() < deadline) {
+            rd_kafka_poll(r->producer, 100);
+        }
+    }
+    return rd_kafka_outq_len(r->producer) == 0 && r->retries == NULL && r->sync_failing_since == 0
+               ? 0
+               : -1;
 }
 
 /* Commits the stored offsets and waits at most timeout_ms for the answer:
@@ -642,19 +694,29 @@ static void dlq_headers(rd_kafka_headers_t *h, const nl_input *in, const char *p
 }
 
 /* Runs the stage on one input, retrying transient failures (disk full, ...)
- * for up to four drain timeouts while serving delivery reports. Returns
- * what the stage returned last. */
+ * with back-off for up to four drain timeouts while serving delivery
+ * reports. Returns what the stage returned last. */
 static int process_with_retry(struct runner *r, const nl_input *in, nl_emitter *em)
 {
+    int64_t start = nl_now_ms(), backoff = 0;
     int rc;
     for (int attempt = 1;; attempt++) {
+        int64_t until;
         rc = nl_stage_process_one(r->cfg, r->st, in, em);
-        if (rc != NL_ETRANSIENT || nl_stop || attempt * 1000 > r->cfg->drain_timeout_ms * 4) {
+        if (rc != NL_ETRANSIENT || nl_stop || nl_now_ms() - start > r->cfg->drain_timeout_ms * 4) {
+            if (attempt > 1 && rc == 0) {
+                nl_info("process_resumed", "topic=%s partition=%d offset=%lld attempts=%d",
+                        in->topic, (int)in->partition, (long long)in->offset, attempt);
+            }
             return rc;
         }
-        nl_warn("process_retry", "topic=%s partition=%d offset=%lld attempt=%d", in->topic,
-                (int)in->partition, (long long)in->offset, attempt);
-        for (int i = 0; i < 10 && !nl_stop; i++) {
+        /* the stage logged why; one line here, not one per attempt */
+        nl_log(attempt == 1 ? NL_LOG_WARN : NL_LOG_DEBUG, "process_retry",
+               "topic=%s partition=%d offset=%lld attempt=%d", in->topic, (int)in->partition,
+               (long long)in->offset, attempt);
+        backoff = next_backoff(backoff);
+        until = nl_now_ms() + backoff;
+        while (!nl_stop && nl_now_ms() < until) {
             rd_kafka_poll(r->producer, 100);
         }
     }
@@ -833,6 +895,15 @@ int nl_stage_run_kafka_hooks(const nl_config *cfg, const nl_stage *st, const nl_
 
         produce_retries(&r);
         rd_kafka_poll(r.producer, 0);
+        if (r.sync_failing_since != 0) {
+            /* consume nothing more until what was done is durable */
+            if (nl_now_ms() >= r.sync_retry_ms) {
+                sync_and_store(&r);
+            } else {
+                rd_kafka_poll(r.producer, 100);
+            }
+            continue;
+        }
         if (r.unsynced && nl_now_ms() - r.last_sync_ms >= hooks->sync_interval_ms) {
             sync_and_store(&r);
         }

@@ -86,8 +86,11 @@ typedef struct nl_stage_hooks {
     void (*acked)(void *ctx, const char *topic, int32_t partition, int64_t offset, uint64_t tag);
     /* Makes what acked recorded durable. With a sync hook, done offsets are
      * stored only after it returned 0: in batches, every sync_interval_ms,
-     * and before the commits on revoke and shutdown. Nonzero stops the
-     * daemon (exit 70) without storing them. */
+     * and before the commits on revoke and shutdown. NL_ETRANSIENT (disk
+     * full...) stores nothing and pauses consuming: the hook is called
+     * again after a back-off (500 ms doubling to 10 s) until it returns 0;
+     * failing for longer than four drain timeouts exits 75. Any other
+     * nonzero stops the daemon (exit 70) without storing them. */
     int (*sync)(void *ctx);
     int64_t sync_interval_ms;
 } nl_stage_hooks;

@@ -435,6 +435,29 @@ int ix_put(nl_index *ix, const json_t *sidecar, const char *text, size_t text_le
     return rc;
 }
 
+int ix_put_batch(nl_index *ix, const ix_item *items, size_t n, char *errbuf, size_t errlen)
+{
+    int rc;
+
+    if (n == 0) {
+        return 0;
+    }
+    rc = exec(ix, "BEGIN IMMEDIATE", errbuf, errlen);
+    if (rc != 0) {
+        return rc;
+    }
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        rc = put_locked(ix, items[i].sidecar, items[i].text, items[i].text_len, errbuf, errlen);
+    }
+    if (rc == 0) {
+        rc = exec(ix, "COMMIT", errbuf, errlen);
+    }
+    if (rc != 0) {
+        sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    return rc;
+}
+
 int ix_has(nl_index *ix, const json_t *sidecar)
 {
     sqlite3_stmt *s;

@@ -47,6 +47,18 @@ int ix_rebuild(nl_index *ix, size_t *nversions, char *errbuf, size_t errlen);
 int ix_put(nl_index *ix, const json_t *sidecar, const char *text, size_t text_len, char *errbuf,
            size_t errlen);
 
+/* One version to index: its sidecar and text (borrowed). */
+typedef struct ix_item {
+    const json_t *sidecar;
+    const char *text;
+    size_t text_len;
+} ix_item;
+
+/* ix_put of n versions, in order, in one transaction (a later item of the
+ * same version replaces an earlier one). On error nothing of the batch is
+ * in the index: 0, or NL_ETRANSIENT / NL_EINVAL as ix_put. */
+int ix_put_batch(nl_index *ix, const ix_item *items, size_t n, char *errbuf, size_t errlen);
+
 /* 1 if the index holds this sidecar's version as stored at its stored_at. */
 int ix_has(nl_index *ix, const json_t *sidecar);
 

@@ -15,12 +15,34 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* A batch is made durable by itself once it holds this many records or
+ * bytes of text, whatever the caller's sync interval. */
+#define ST_BATCH_MAX 1000
+#define ST_BATCH_BYTES (64u << 20)
+
 /* id -> sequence number, open addressing; ids are hashes, so the low bits
  * spread well. */
 struct slot {
     uint64_t id;
-    long seq;  /* -1: empty */
-    long nver; /* highest version seen: 1 for NNN_<id>.*, k for NNN_<id>.v<k>.* */
+    long seq;          /* -1: empty */
+    long nver;         /* highest version seen: 1 for NNN_<id>.*, k for NNN_<id>.v<k>.* */
+    unsigned long gen; /* == the store's gen: the id has files in the current batch */
+};
+
+/* A file of the current batch: written to tmp, renamed to name by the
+ * batch's sync. */
+struct pfile {
+    char name[80];
+    char tmp[128];
+};
+
+/* A record of the current batch: its report for the durable callback and
+ * the version to index (sidecar NULL: nothing to index). */
+struct pitem {
+    json_t *report;
+    json_t *sidecar;
+    char *text;
+    size_t text_len;
 };
 
 struct nl_store {
@@ -30,6 +52,19 @@ struct nl_store {
     struct slot *slots;
     size_t cap, n;
     long next_seq;
+    /* The batch: files in write order (renamed in that order), records. */
+    struct pfile *files;
+    size_t nfiles, files_cap;
+    struct pitem *items;
+    size_t nitems, items_cap;
+    size_t batch_bytes;
+    size_t nrenamed;   /* files [0, nrenamed) are renamed already */
+    int phase;         /* of st_sync: 0 writing, 1 data durable (renaming), 2 files durable */
+    unsigned long gen; /* batch generation, from 1 */
+    unsigned long tmp_seq;
+    int in_batch; /* set while st_stage works on an id with files in the batch */
+    st_durable_fn on_durable;
+    void *durable_arg;
 };
 
 static int map_put(nl_store *st, uint64_t id, long seq, long nver);
@@ -66,6 +101,7 @@ static int map_grow(nl_store *st)
     for (size_t i = 0; i < ocap; i++) {
         if (old[i].seq >= 0) {
             map_put(st, old[i].id, old[i].seq, old[i].nver);
+            map_get(st, old[i].id)->gen = old[i].gen;
         }
     }
     free(old);
@@ -84,6 +120,7 @@ static int map_put(nl_store *st, uint64_t id, long seq, long nver)
             st->slots[i].id = id;
             st->slots[i].seq = seq;
             st->slots[i].nver = nver;
+            st->slots[i].gen = 0;
             st->n++;
             return 0;
         }
@@ -150,6 +187,7 @@ int st_open(const char *dir, nl_store **out, char *errbuf, size_t errlen)
     st = calloc(1, sizeof(*st));
     if (st != NULL) {
         st->dirfd = -1;
+        st->gen = 1;
         st->dir = strdup(dir);
     }
     if (st == NULL || st->dir == NULL || map_grow(st) != 0) {
@@ -191,11 +229,34 @@ int st_open(const char *dir, nl_store **out, char *errbuf, size_t errlen)
     return 0;
 }
 
+static void batch_clear(nl_store *st)
+{
+    for (size_t i = 0; i < st->nitems; i++) {
+        json_decref(st->items[i].report);
+        json_decref(st->items[i].sidecar);
+        free(st->items[i].text);
+    }
+    st->nitems = 0;
+    st->nfiles = 0;
+    st->nrenamed = 0;
+    st->batch_bytes = 0;
+    st->phase = 0;
+    st->gen++;
+}
+
 void st_close(nl_store *st)
 {
     if (st == NULL) {
         return;
     }
+    /* A batch that was not made durable goes: its records were never
+     * acknowledged, so they come again. */
+    for (size_t i = st->nrenamed; i < st->nfiles && st->dirfd >= 0; i++) {
+        unlinkat(st->dirfd, st->files[i].tmp, 0);
+    }
+    batch_clear(st);
+    free(st->files);
+    free(st->items);
     if (st->dirfd >= 0) {
         close(st->dirfd);
     }
@@ -216,16 +277,16 @@ static int io_err(char *errbuf, size_t errlen, const char *what, const char *nam
     return nl_errf(errbuf, errlen, NL_ETRANSIENT, "%s %s: %s", what, name, strerror(errno));
 }
 
-/* Writes data to dir/name atomically: temp file, fsync, rename. The
- * caller fsyncs the directory. */
-static int write_atomic(nl_store *st, const char *name, const char *data, size_t len, char *errbuf,
-                        size_t errlen)
+/* Writes data to a new temp file for dir/name, its name in tmp (128
+ * bytes); not synced: st_sync does that for the whole batch. On error no
+ * temp file is left. */
+static int write_temp(nl_store *st, const char *name, const char *data, size_t len, char *tmp,
+                      char *errbuf, size_t errlen)
 {
-    char tmp[128];
     int fd;
     size_t off = 0;
 
-    snprintf(tmp, sizeof(tmp), ".nl-tmp.%ld.%s", (long)getpid(), name);
+    snprintf(tmp, 128, ".nl-tmp.%ld.%lu.%s", (long)getpid(), ++st->tmp_seq, name);
     fd = openat(st->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
         return io_err(errbuf, errlen, "create", tmp);
@@ -240,15 +301,8 @@ static int write_atomic(nl_store *st, const char *name, const char *data, size_t
         }
         off += (size_t)w;
     }
-    if (fsync(fd) != 0) {
-        goto fail;
-    }
     if (close(fd) != 0) {
         fd = -1;
-        goto fail;
-    }
-    fd = -1;
-    if (renameat(st->dirfd, tmp, st->dirfd, name) != 0) {
         goto fail;
     }
     return 0;
@@ -262,10 +316,56 @@ fail : {
 }
 }
 
+/* The batch's entry for name, if it is not renamed yet. */
+static struct pfile *pending_file(nl_store *st, const char *name)
+{
+    for (size_t i = st->nfiles; i > st->nrenamed; i--) {
+        if (strcmp(st->files[i - 1].name, name) == 0) {
+            return &st->files[i - 1];
+        }
+    }
+    return NULL;
+}
+
+/* Where name's current content is: its temp file while the batch holds
+ * it (reads within a batch see the batch), else name. */
+static const char *live_name(nl_store *st, const char *name)
+{
+    struct pfile *pf = st->in_batch ? pending_file(st, name) : NULL;
+    return pf != NULL ? pf->tmp : name;
+}
+
+/* Puts name's temp file tmp into the batch; a temp file the batch held
+ * for name before is superseded (deleted). 0 or NL_ENOMEM (tmp is then
+ * the caller's to delete). */
+static int batch_add_file(nl_store *st, const char *name, const char *tmp)
+{
+    struct pfile *pf = pending_file(st, name);
+
+    if (pf != NULL) {
+        unlinkat(st->dirfd, pf->tmp, 0);
+        snprintf(pf->tmp, sizeof(pf->tmp), "%s", tmp);
+        return 0;
+    }
+    if (st->nfiles == st->files_cap) {
+        size_t ncap = st->files_cap ? st->files_cap * 2 : 64;
+        struct pfile *nf = realloc(st->files, ncap * sizeof(*nf));
+        if (nf == NULL) {
+            return NL_ENOMEM;
+        }
+        st->files = nf;
+        st->files_cap = ncap;
+    }
+    pf = &st->files[st->nfiles++];
+    snprintf(pf->name, sizeof(pf->name), "%s", name);
+    snprintf(pf->tmp, sizeof(pf->tmp), "%s", tmp);
+    return 0;
+}
+
 /* Reads dir/name whole (NULL if absent or unreadable). */
 static char *read_file(nl_store *st, const char *name, size_t *len)
 {
-    int fd = openat(st->dirfd, name, O_RDONLY | O_CLOEXEC);
+    int fd = openat(st->dirfd, live_name(st, name), O_RDONLY | O_CLOEXEC);
     struct stat sb;
     char *buf = NULL;
     size_t off = 0;
@@ -421,8 +521,42 @@ static json_t *make_report(const char *id, const char *txt, const char *side, lo
                      txt, "sidecar", side, "version", (json_int_t)ver, "status", status);
 }
 
-int st_put(nl_store *st, const json_t *rec, const json_t *trace, json_t **report, char *errbuf,
-           size_t errlen)
+/* Adds a record to the batch: its report, and the version to index
+ * (sidecar NULL: none), text copied. Takes a reference to both. */
+static int batch_add_item(nl_store *st, json_t *report, json_t *sidecar, const char *text,
+                          size_t text_len)
+{
+    struct pitem *it;
+
+    if (st->nitems == st->items_cap) {
+        size_t ncap = st->items_cap ? st->items_cap * 2 : 64;
+        struct pitem *ni = realloc(st->items, ncap * sizeof(*ni));
+        if (ni == NULL) {
+            return NL_ENOMEM;
+        }
+        st->items = ni;
+        st->items_cap = ncap;
+    }
+    it = &st->items[st->nitems];
+    it->text = NULL;
+    it->text_len = text_len;
+    if (sidecar != NULL && (it->text = malloc(text_len + 1)) == NULL) {
+        return NL_ENOMEM;
+    }
+    if (it->text != NULL) {
+        memcpy(it->text, text != NULL ? text : "", text_len);
+        it->text[text_len] = '\0';
+    }
+    it->report = json_incref(report);
+    it->sidecar = json_incref(sidecar);
+    st->nitems++;
+    st->batch_bytes += text_len + 1024;
+    return 0;
+}
+
+/* st_stage of one record into the open batch (phase 0). */
+static int stage_one(nl_store *st, const json_t *rec, const json_t *trace, json_t **report,
+                     char *errbuf, size_t errlen)
 {
     const char *id = nl_record_str(rec, "id");
     const char *source = nl_record_str(rec, "source");
@@ -445,8 +579,11 @@ int st_put(nl_store *st, const json_t *rec, const json_t *trace, json_t **report
     long text_offset = -1;
     int wrote = 0;
     int rc = 0;
+    char txt_tmp[128], json_tmp[128];
 
     *report = NULL;
+    /* reads of this id see the batch's files, if it has any */
+    st->in_batch = slot != NULL && slot->gen == st->gen;
     /* The text file of a new document or version: title, a blank line,
      * the text; the content hash is of all but that final newline. */
     body_len = title_len + 2 + text_len + 1;
@@ -505,7 +642,7 @@ int st_put(nl_store *st, const json_t *rec, const json_t *trace, json_t **report
         }
     } else {
         text_offset = (long)title_len + 2;
-        rc = write_atomic(st, txt_name, body, body_len, errbuf, errlen);
+        rc = write_temp(st, txt_name, body, body_len, txt_tmp, errbuf, errlen);
         if (rc != 0) {
             goto out;
         }
@@ -523,15 +660,13 @@ int st_put(nl_store *st, const json_t *rec, const json_t *trace, json_t **report
         json_integer_value(json_object_get(old, "text_offset")) == text_offset) {
         /* The same record again: the files stay exactly as they are. The
          * index may have missed it (a crash between the files and the
-         * index, before the offset was stored): catch up now. */
-        if (st->ix != NULL && !ix_has(st->ix, old)) {
-            rc = ix_put(st->ix, old, text, text_len, errbuf, errlen);
-            if (rc != 0) {
-                goto out;
-            }
-        }
+         * index, before the offset was stored): it catches up with the
+         * batch. A sidecar the batch holds is indexed with it anyway. */
+        int catch_up = st->ix != NULL && !(st->in_batch && pending_file(st, json_name) != NULL) &&
+                       !ix_has(st->ix, old);
         *report = make_report(id, txt_name, json_name, ver, "unchanged");
-        rc = *report != NULL ? 0 : NL_ENOMEM;
+        rc = *report != NULL ? batch_add_item(st, *report, catch_up ? old : NULL, text, text_len)
+                             : NL_ENOMEM;
         goto out;
     }
     versions = json_array();
@@ -571,44 +706,55 @@ int st_put(nl_store *st, const json_t *rec, const json_t *trace, json_t **report
         sidecar_s[sidecar_len++] = '\n';
         sidecar_s[sidecar_len] = '\0';
     }
-    rc = write_atomic(st, json_name, sidecar_s, sidecar_len, errbuf, errlen);
+    rc = write_temp(st, json_name, sidecar_s, sidecar_len, json_tmp, errbuf, errlen);
     if (rc != 0) {
-        if (wrote) {
-            /* A new document or version is visible whole or not at all:
-             * without its sidecar its text file goes too, and the retry
-             * starts afresh. */
-            unlinkat(st->dirfd, txt_name, 0);
-        }
+        /* A new document or version is visible whole or not at all:
+         * without its sidecar its text file goes too, and the retry starts
+         * afresh. */
         goto out;
-    }
-    if (fsync(st->dirfd) != 0) {
-        rc = io_err(errbuf, errlen, "fsync", st->dir);
-        goto out;
-    }
-    if (is_new) {
-        if (map_put(st, nid, seq, ver) != 0) {
-            rc = nl_errf(errbuf, errlen, NL_ENOMEM, "out of memory");
-            goto out;
-        }
-        st->next_seq = seq + 1;
-    } else if (ver > slot->nver) {
-        slot->nver = ver;
-    }
-    /* The files are durable; the index follows them (it is derived: if
-     * this fails, the retry finds the files unchanged and indexes them). */
-    if (st->ix != NULL) {
-        rc = ix_put(st->ix, sidecar, text, text_len, errbuf, errlen);
-        if (rc != 0) {
-            goto out;
-        }
     }
     *report = make_report(id, txt_name, json_name, ver,
                           is_new        ? "stored"
                           : ver > nver  ? "new_version"
                           : old != NULL ? "updated"
                                         : "stored");
-    rc = *report != NULL ? 0 : NL_ENOMEM;
+    if (*report == NULL || (wrote && batch_add_file(st, txt_name, txt_tmp) != 0)) {
+        unlinkat(st->dirfd, json_tmp, 0);
+        rc = nl_errf(errbuf, errlen, NL_ENOMEM, "out of memory");
+        goto out;
+    }
+    if (batch_add_file(st, json_name, json_tmp) != 0) {
+        if (wrote) {
+            st->nfiles--; /* the text file just added: a new name, so the last entry */
+        }
+        unlinkat(st->dirfd, json_tmp, 0);
+        rc = nl_errf(errbuf, errlen, NL_ENOMEM, "out of memory");
+        goto out;
+    }
+    wrote = 0; /* the batch owns both temp files now */
+    if (is_new) {
+        if (map_put(st, nid, seq, ver) != 0) {
+            rc = nl_errf(errbuf, errlen, NL_ENOMEM, "out of memory");
+            goto out;
+        }
+        st->next_seq = seq + 1;
+        slot = map_get(st, nid);
+    } else if (ver > slot->nver) {
+        slot->nver = ver;
+    }
+    slot->gen = st->gen;
+    /* Indexed after the files are durable, with the batch (derived: the
+     * files are the truth). */
+    rc = batch_add_item(st, *report, st->ix != NULL ? sidecar : NULL, text, text_len);
 out:
+    if (wrote) {
+        unlinkat(st->dirfd, txt_tmp, 0);
+    }
+    if (rc != 0) {
+        json_decref(*report);
+        *report = NULL;
+    }
+    st->in_batch = 0;
     free(old_txt);
     free(body);
     free(sidecar_s);
@@ -616,6 +762,108 @@ out:
     json_decref(kept);
     json_decref(sidecar);
     return rc;
+}
+
+int st_sync(nl_store *st, char *errbuf, size_t errlen)
+{
+    ix_item *ii = NULL;
+    size_t n = 0;
+    int rc = 0;
+
+    if (st->nitems == 0 && st->nfiles == 0) {
+        return 0;
+    }
+    if (st->phase == 0) {
+        /* Every file of the batch in one flush of the filesystem, instead
+         * of an fsync each. A failed flush may have dropped written pages
+         * and reports it once only: the batch cannot be trusted, so the
+         * caller exits and the records come again (nothing was stored). */
+        if (st->nfiles > 0 && syncfs(st->dirfd) != 0) {
+            return nl_errf(errbuf, errlen, NL_EFATAL, "syncfs %s: %s", st->dir, strerror(errno));
+        }
+        st->phase = 1;
+    }
+    if (st->phase == 1) {
+        /* in write order: a document's text file before its sidecar, an
+         * older version before a newer one, so a crash leaves a prefix */
+        while (st->nrenamed < st->nfiles) {
+            struct pfile *pf = &st->files[st->nrenamed];
+            if (renameat(st->dirfd, pf->tmp, st->dirfd, pf->name) != 0) {
+                return io_err(errbuf, errlen, "rename", pf->name);
+            }
+            st->nrenamed++;
+        }
+        if (st->nfiles > 0 && fsync(st->dirfd) != 0) {
+            return nl_errf(errbuf, errlen, NL_EFATAL, "fsync %s: %s", st->dir, strerror(errno));
+        }
+        st->phase = 2;
+    }
+    /* The files are durable; the index follows them in one transaction
+     * (if it fails, the next st_sync tries the index again). */
+    if (st->ix != NULL) {
+        ii = malloc((st->nitems + 1) * sizeof(*ii));
+        if (ii == NULL) {
+            return nl_errf(errbuf, errlen, NL_ENOMEM, "out of memory");
+        }
+        for (size_t i = 0; i < st->nitems; i++) {
+            if (st->items[i].sidecar != NULL) {
+                ii[n].sidecar = st->items[i].sidecar;
+                ii[n].text = st->items[i].text;
+                ii[n].text_len = st->items[i].text_len;
+                n++;
+            }
+        }
+        rc = ix_put_batch(st->ix, ii, n, errbuf, errlen);
+        free(ii);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    for (size_t i = 0; i < st->nitems && st->on_durable != NULL; i++) {
+        st->on_durable(st->durable_arg, st->items[i].report);
+    }
+    batch_clear(st);
+    return 0;
+}
+
+int st_stage(nl_store *st, const json_t *rec, const json_t *trace, json_t **report, char *errbuf,
+             size_t errlen)
+{
+    *report = NULL;
+    /* a sync left half done finishes first; a full batch is made durable */
+    if (st->phase != 0 || st->nitems >= ST_BATCH_MAX || st->batch_bytes >= ST_BATCH_BYTES) {
+        int rc = st_sync(st, errbuf, errlen);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return stage_one(st, rec, trace, report, errbuf, errlen);
+}
+
+int st_put(nl_store *st, const json_t *rec, const json_t *trace, json_t **report, char *errbuf,
+           size_t errlen)
+{
+    int rc = st_stage(st, rec, trace, report, errbuf, errlen);
+
+    if (rc == 0) {
+        rc = st_sync(st, errbuf, errlen);
+    }
+    if (rc != 0) {
+        json_decref(*report);
+        *report = NULL;
+    }
+    return rc;
+}
+
+size_t st_pending(const nl_store *st)
+{
+    return st->nitems;
+}
+
+void st_on_durable(nl_store *st, st_durable_fn fn, void *arg)
+{
+    st->on_durable = fn;
+    st->durable_arg = arg;
 }
 
 void st_set_index(nl_store *st, nl_index *ix)

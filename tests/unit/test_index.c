@@ -528,6 +528,45 @@ START_TEST(test_reindex_keeps_answers)
 }
 END_TEST
 
+START_TEST(test_batch_indexed_at_sync)
+{
+    /* a batch's versions reach the index with its sync, in one go; a
+     * version updated twice in the batch is indexed as it was last */
+    static const char *const a[] = {"kim-jong-un:3", NULL};
+    static const char *const b[] = {"hun-manet:1", NULL};
+    json_t *report = NULL;
+    json_t *recs[4] = {
+        make_rec(ID_A, "fetch", "2024-03-01", "A", "first text", a, NULL),
+        make_rec(ID_B, "fetch", "2024-03-02", "B", "second text", b, NULL),
+        make_rec(ID_A, "fetch", "2024-03-01", "A", "first text, corrected", a, NULL),
+        make_rec(ID_A, "fetch", "2024-03-01", "A", "first text, corrected", b, NULL),
+    };
+
+    for (int i = 0; i < 4; i++) {
+        ck_assert_msg(st_stage(st, recs[i], NULL, &report, errbuf, sizeof(errbuf)) == 0, "%s",
+                      errbuf);
+        json_decref(report);
+        json_decref(recs[i]);
+    }
+    ck_assert_int_eq(ix_count(ix), 0);
+    ck_assert_msg(st_sync(st, errbuf, sizeof(errbuf)) == 0, "%s", errbuf);
+    ck_assert_int_eq(ix_count(ix), 3);
+    /* A's latest version (2) mentions hun-manet only now */
+    {
+        ix_query q;
+        memset(&q, 0, sizeof(q));
+        q.actors[0] = "hun-manet";
+        q.nactors = 1;
+        ck_assert_str_eq(search(&q), ID_B "/1 " ID_A "/2");
+        q.actors[0] = "kim-jong-un";
+        ck_assert_str_eq(search(&q), "");
+    }
+    close_all();
+    open_all(IX_OPEN_REPAIR); /* in step with the files: no rebuild needed */
+    ck_assert_int_eq(ix_count(ix), 3);
+}
+END_TEST
+
 static Suite *index_suite(void)
 {
     Suite *s = suite_create("index");
@@ -536,6 +575,7 @@ static Suite *index_suite(void)
     tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_search);
+    tcase_add_test(tc, test_batch_indexed_at_sync);
     tcase_add_test(tc, test_search_row_fields);
     tcase_add_test(tc, test_count);
     tcase_add_test(tc, test_versions);

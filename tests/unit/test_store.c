@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1031,6 +1032,236 @@ START_TEST(test_disk_error_sidecar)
 }
 END_TEST
 
+/* ---- batches (st_stage, st_sync) ------------------------------------------------ */
+
+/* st_stage that must succeed with status; returns the report's version. */
+static long stage_ok(const json_t *rec, const char *status)
+{
+    json_t *rep = NULL;
+    long ver;
+    int rc;
+
+    errbuf[0] = '\0';
+    rc = st_stage(st, rec, NULL, &rep, errbuf, sizeof(errbuf));
+    ck_assert_msg(rc == 0, "st_stage %s: rc %d, %s", nl_record_str(rec, "id"), rc, errbuf);
+    ck_assert_ptr_nonnull(rep);
+    ck_assert_str_eq(nl_record_str(rep, "status"), status);
+    ver = (long)json_integer_value(json_object_get(rep, "version"));
+    json_decref(rep);
+    return ver;
+}
+
+static void sync_ok(void)
+{
+    errbuf[0] = '\0';
+    ck_assert_msg(st_sync(st, errbuf, sizeof(errbuf)) == 0, "st_sync: %s", errbuf);
+    ck_assert_uint_eq(st_pending(st), 0);
+    ck_assert_uint_eq(count_entries(".nl-tmp."), 0);
+}
+
+/* The durable callback's reports, in order, as "id:status" lines. */
+static char durable_log[4096];
+
+static void log_durable(void *arg, const json_t *rep)
+{
+    size_t n = strlen(durable_log);
+    (void)arg;
+    snprintf(durable_log + n, sizeof(durable_log) - n, "%.4s:%s;", nl_record_str(rep, "id"),
+             nl_record_str(rep, "status"));
+}
+
+START_TEST(test_batch_visible_after_sync)
+{
+    json_t *a = make_rec(ID_A, "fetch", "Title A", "Text A.");
+    json_t *b = make_rec(ID_B, "fetch", "Title B", "Text B.");
+
+    open_store();
+    durable_log[0] = '\0';
+    st_on_durable(st, log_durable, NULL);
+    stage_ok(a, "stored");
+    stage_ok(b, "stored");
+    ck_assert_uint_eq(st_pending(st), 2);
+    /* written, not visible, nothing reported durable */
+    ck_assert(!exists("000_" ID_A ".txt") && !exists("000_" ID_A ".json"));
+    ck_assert(!exists("001_" ID_B ".txt") && !exists("001_" ID_B ".json"));
+    ck_assert_uint_eq(count_entries(".nl-tmp."), 4);
+    ck_assert_str_eq(durable_log, "");
+    sync_ok();
+    ck_assert_str_eq(durable_log, "0123:stored;fedc:stored;");
+    assert_stored(0, a, NULL);
+    assert_stored(1, b, NULL);
+    /* an empty batch syncs to nothing */
+    sync_ok();
+    ck_assert_str_eq(durable_log, "0123:stored;fedc:stored;");
+    json_decref(a);
+    json_decref(b);
+}
+END_TEST
+
+START_TEST(test_batch_reads_see_batch)
+{
+    /* the same record twice, then a new version of it, then an update of
+     * that version's sidecar, all in one batch */
+    json_t *a = make_rec(ID_A, "fetch", "Title A", "Text A.");
+    json_t *a2 = make_rec(ID_A, "fetch", "Title A", "Text A, corrected.");
+    json_t *a2t = make_rec(ID_A, "fetch", "Title A", "Text A, corrected.");
+    json_t *side;
+
+    json_object_set_new(a2t, "lang", json_string("en"));
+    open_store();
+    durable_log[0] = '\0';
+    st_on_durable(st, log_durable, NULL);
+    ck_assert_int_eq(stage_ok(a, "stored"), 1);
+    ck_assert_int_eq(stage_ok(a, "unchanged"), 1);
+    ck_assert_int_eq(stage_ok(a2, "new_version"), 2);
+    ck_assert_int_eq(stage_ok(a2t, "updated"), 2);
+    ck_assert_int_eq(stage_ok(a2t, "unchanged"), 2);
+    ck_assert_int_eq(stage_ok(a, "unchanged"), 1);
+    /* the superseded sidecar's temp file is gone: 2 texts, 2 sidecars */
+    ck_assert_uint_eq(count_entries(".nl-tmp."), 4);
+    sync_ok();
+    ck_assert_str_eq(durable_log, "0123:stored;0123:unchanged;0123:new_version;0123:updated;"
+                                  "0123:unchanged;0123:unchanged;");
+    assert_stored(0, a, NULL);
+    assert_stored_v(0, a2t, NULL, 2);
+    side = load_sidecar_v(0, ID_A, 2);
+    ck_assert_str_eq(nl_record_str(json_object_get(side, "record"), "lang"), "en");
+    ck_assert_uint_eq(json_array_size(json_object_get(side, "versions")), 2);
+    json_decref(side);
+    ck_assert_uint_eq(count_entries(""), 4);
+    /* and after a reopen, the same again is unchanged */
+    reopen_store();
+    put_ok_v(a2t, NULL, "unchanged", 0, 2);
+    json_decref(a);
+    json_decref(a2);
+    json_decref(a2t);
+}
+END_TEST
+
+START_TEST(test_batch_close_discards)
+{
+    /* A batch never synced (the daemon died, or exited with its offsets
+     * not stored) leaves nothing: its records come again. */
+    json_t *a = make_rec(ID_A, "fetch", "Title A", "Text A.");
+    json_t *b = make_rec(ID_B, "fetch", "Title B", "Text B.");
+
+    open_store();
+    put_ok(a, NULL, "stored", 0);
+    stage_ok(b, "stored");
+    ck_assert_uint_eq(count_entries(".nl-tmp."), 2);
+    st_close(st);
+    st = NULL;
+    ck_assert_uint_eq(count_entries(""), 2);
+    open_store();
+    ck_assert_uint_eq(st_count(st), 1);
+    put_ok(a, NULL, "unchanged", 0);
+    put_ok(b, NULL, "stored", 1);
+    json_decref(a);
+    json_decref(b);
+}
+END_TEST
+
+START_TEST(test_batch_crash_leaves_temp_files)
+{
+    /* A writer killed before its sync: temp files only, removed at the
+     * next open; the re-delivered records are stored once. */
+    json_t *a = make_rec(ID_A, "fetch", "Title A", "Text A.");
+    json_t *b = make_rec(ID_B, "fetch", "Title B", "Text B.");
+    pid_t pid;
+    int status;
+
+    open_store();
+    put_ok(a, NULL, "stored", 0);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        json_t *rep = NULL;
+        json_t *a2 = make_rec(ID_A, "fetch", "Title A", "Text A, corrected.");
+        int rc = st_stage(st, b, NULL, &rep, errbuf, sizeof(errbuf));
+        json_decref(rep);
+        rc = rc ? rc : st_stage(st, a2, NULL, &rep, errbuf, sizeof(errbuf));
+        _exit(rc == 0 ? 0 : 1); /* no st_close: as if killed */
+    }
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    ck_assert_uint_eq(count_entries(".nl-tmp."), 4);
+    ck_assert_uint_eq(count_entries(""), 6);
+    reopen_store();
+    ck_assert_uint_eq(count_entries(".nl-tmp."), 0);
+    ck_assert_uint_eq(count_entries(""), 2);
+    put_ok(b, NULL, "stored", 1);
+    put_ok(a, NULL, "unchanged", 0);
+    json_decref(a);
+    json_decref(b);
+}
+END_TEST
+
+START_TEST(test_batch_disk_error_keeps_batch)
+{
+    /* A record that cannot be written leaves the batch as it was: the
+     * records before it become durable, it is not there, and its retry
+     * is stored in the next batch. */
+    char text[400];
+    json_t *a = make_rec(ID_A, "fetch", "Title A", "Text A.");
+    json_t *b;
+    struct rlimit saved, rl;
+    json_t *rep = NULL;
+    int rc, set_rc, restore_rc;
+
+    memset(text, 'x', sizeof(text) - 1);
+    text[sizeof(text) - 1] = '\0';
+    b = make_rec(ID_B, "fetch", "Title B", text);
+    open_store();
+    stage_ok(a, "stored");
+    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &saved), 0);
+    ck_assert(signal(SIGXFSZ, SIG_IGN) != SIG_ERR);
+    rl = saved;
+    rl.rlim_cur = 64;
+    set_rc = setrlimit(RLIMIT_FSIZE, &rl);
+    rc = st_stage(st, b, NULL, &rep, errbuf, sizeof(errbuf));
+    restore_rc = setrlimit(RLIMIT_FSIZE, &saved);
+    ck_assert_int_eq(set_rc, 0);
+    ck_assert_int_eq(restore_rc, 0);
+    ck_assert_msg(rc == NL_ETRANSIENT, "rc %d, %s", rc, errbuf);
+    ck_assert_ptr_null(rep);
+    ck_assert_errbuf_has(strerror(EFBIG));
+    ck_assert_uint_eq(st_pending(st), 1);
+    ck_assert_uint_eq(count_entries(".nl-tmp."), 2);
+    sync_ok();
+    assert_stored(0, a, NULL);
+    ck_assert_uint_eq(count_with_id(ID_B), 0);
+    stage_ok(b, "stored");
+    sync_ok();
+    assert_stored(1, b, NULL);
+    ck_assert_uint_eq(count_entries(""), 4);
+    json_decref(a);
+    json_decref(b);
+}
+END_TEST
+
+START_TEST(test_batch_full_syncs_itself)
+{
+    /* more records than a batch holds: the store syncs on its own, and
+     * every record is reported durable once */
+    char id[17];
+    size_t n = 1100;
+
+    open_store();
+    durable_log[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        json_t *r;
+        snprintf(id, sizeof(id), "%016zx", i + 1);
+        r = make_rec(id, "fetch", "T", "x");
+        stage_ok(r, "stored");
+        json_decref(r);
+    }
+    ck_assert_uint_lt(st_pending(st), n);
+    ck_assert_uint_eq(count_entries("") - count_entries(".nl-tmp."), 2 * (n - st_pending(st)));
+    sync_ok();
+    ck_assert_uint_eq(count_entries(""), 2 * n);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -1068,6 +1299,20 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_disk_error_text_file);
     tcase_add_test(tc, test_disk_error_update_keeps_old);
     tcase_add_test(tc, test_disk_error_sidecar);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("batch");
+    /* test_batch_full_syncs_itself creates 2,200 files: on a slow /tmp
+     * (~1 ms a file create) that passes Check's 4 s default */
+    tcase_set_timeout(tc, 50);
+    tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
+    tcase_add_checked_fixture(tc, store_setup, store_teardown);
+    tcase_add_test(tc, test_batch_visible_after_sync);
+    tcase_add_test(tc, test_batch_reads_see_batch);
+    tcase_add_test(tc, test_batch_close_discards);
+    tcase_add_test(tc, test_batch_crash_leaves_temp_files);
+    tcase_add_test(tc, test_batch_disk_error_keeps_batch);
+    tcase_add_test(tc, test_batch_full_syncs_itself);
     suite_add_tcase(s, tc);
     return s;
 }
