@@ -811,6 +811,12 @@ int fx_engine_add(fx_engine *e, const fx_request *req)
         deliver(e, x, 0, "bad_url", errbuf);
         return 0;
     }
+    if (e->draining) {
+        /* nothing starts any more: it would wait for ever */
+        free(norm);
+        deliver(e, x, 0, "cancelled", "stopping: never started");
+        return 0;
+    }
     free(x->url);
     x->url = norm;
     x->host = host_get(e, x->url);

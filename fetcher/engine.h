@@ -118,8 +118,9 @@ size_t fx_engine_poll(fx_engine *e, int64_t timeout_ms);
 /* Stopping: delivers every request not in flight (queued for its host or
  * waiting for a retry) as failed with code "cancelled", during this call;
  * from now on nothing new starts and a transfer that would be retried is
- * delivered as "cancelled" too. Transfers in flight run on under
- * fx_engine_poll until they end. Calling it again does nothing. */
+ * delivered as "cancelled" too, and so is a request added later (during
+ * fx_engine_add). Transfers in flight run on under fx_engine_poll until
+ * they end. Calling it again does nothing. */
 void fx_engine_drain(fx_engine *e);
 
 /* Requests queued, waiting for a retry, or in flight. */
