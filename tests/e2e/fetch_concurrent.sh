@@ -8,7 +8,7 @@
 # finishes what it started, gives back the rest (offsets not stored),
 # exits 0; after a restart nothing is lost and nothing fetched twice (the
 # seen-set covers the records that completed out of order past the stored
-# offset).
+# offset). Then a rebalance mid-run (a second fetcher joins): nothing lost.
 # usage: fetch_concurrent.sh
 # Env: NL_FETCHER overrides the fetcher binary and NL_PHASE1_ONLY=1 stops
 # after the first half (to measure an older fetcher on the same site);
@@ -111,7 +111,38 @@ print("# raw records: %d, distinct ids: %d, distinct URLs: %d" % (len(recs), len
 assert all(r["schema"] == "newsline.raw/1" and r["http_status"] == 200 for r in recs)
 sys.exit(0 if len(ids) == len(urls) == 200 and len(recs) == 200 else 1)
 PY
+
+# A rebalance mid-run: 100 more URLs, and a second fetcher (its own state
+# dir) joins while they are being fetched. The revoked partitions' pending
+# records are finished or abandoned (never stored): every URL still ends
+# up on the raw topic; a URL may be fetched twice (at least once is the
+# contract), so ids are counted distinct.
+"$NL_BIN/newsline" fetch $(for i in 0 1 2 3 4; do for p in "${ports[@]}"; do echo "http://127.0.0.1:$p/b/$i"; done; done) \
+  2>>"$NL_WORK/cli.log" || die "cannot produce fetch records"
+nl_wait_for 60 bash -c "[ \$(grep -c '^req .*path=/b/' '$NL_WORK/site.log') -ge 10 ]" || die "third batch not started"
+NEWSLINE_FETCHER_STATE_DIR="$NL_WORK/state2" "$fetcher" >>"$NL_WORK/fetcher2.out" 2>>"$NL_WORK/fetcher2.log" &
+NL_PID_fetcher2=$!
+NL_PIDS+=("$NL_PID_fetcher2")
+nl_wait_for 120 bash -c "[ \$(grep '^req .*path=/b/' '$NL_WORK/site.log' | awk '{print \$2, \$3}' | sort -u | wc -l) -ge 100 ]" ||
+  not_ok "all 100 URLs of the third batch requested within 120 s"
+nl_wait_for 60 grep -q 'event=assigned' "$NL_WORK/fetcher2.log"
+"$NL_BIN/newsline" tail --count 100000 --idle-ms 8000 "$NEWSLINE_TOPICS_RAW" >"$NL_WORK/raw3.ndjson" \
+  2>>"$NL_WORK/cli.log"
+check "rebalance: the second fetcher got partitions, the first gave some up" \
+  bash -c "grep -q 'event=assigned' '$NL_WORK/fetcher2.log' && grep -q 'event=revoked' '$NL_WORK/fetcher.log'"
+check "rebalance: all 300 URLs on the raw topic (distinct ids)" python3 - "$NL_WORK/raw3.ndjson" "$NL_WORK/site.log" <<'PY'
+import collections, json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+ids = {r["id"] for r in recs}
+c = collections.Counter(tuple(l.split()[1:3]) for l in open(sys.argv[2]) if l.startswith("req "))
+print("# raw records: %d, distinct ids: %d; URLs requested twice: %d" %
+      (len(recs), len(ids), sum(1 for n in c.values() if n > 1)))
+sys.exit(0 if len(ids) == len({r["url"] for r in recs}) == 300 else 1)
+PY
+grep -h 'event=revoke_abandoned' "$NL_WORK"/fetcher*.log | sed 's/^/# /'
 nl_stop fetcher
-check "newsline-fetcher exits 0 on SIGTERM when idle" test $? -eq 0
-check "no error logged" bash -c "! grep -h 'level=error' '$NL_WORK'/fetcher.log"
+check "newsline-fetcher exits 0 on SIGTERM" test $? -eq 0
+nl_stop fetcher2
+check "the second newsline-fetcher exits 0 on SIGTERM" test $? -eq 0
+check "no error logged" bash -c "! grep -h 'level=error' '$NL_WORK'/fetcher*.log"
 nl_summary

@@ -6,8 +6,8 @@ Starts HOSTS HTTP servers on 127.0.0.1, each on a free port (a distinct
 host to the fetcher: scheme, host and port), prints their ports on one
 line on stdout, and serves on each:
   /robots.txt   allow everything
-  /a/NAME       a small HTML page naming the port and NAME, after DELAY_S
-Every article request is logged on stderr once it is answered, as
+  anything else a small HTML page naming the port and path, after DELAY_S
+Every page request is logged on stderr once it is answered, as
 "req port=<port> path=<path> start=<unix time> end=<unix time>", so the
 test can count requests and how many overlapped. Stops by itself after
 LIFETIME_S seconds (default 300).
@@ -40,9 +40,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         port = self.server.server_address[1]
         if self.path == "/robots.txt":
             self.send_body(200, b"User-agent: *\nAllow: /\n", "text/plain")
-            return
-        if not self.path.startswith("/a/"):
-            self.send_body(404, b"", "text/plain")
             return
         start = time.time()
         time.sleep(delay)
