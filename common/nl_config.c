@@ -68,6 +68,9 @@ static const struct cfg_entry {
       "largest decoded body kept (also capped by max_record_bytes); larger ones are aborted"),
     I("fetcher.max_in_flight", "1000", 1, 100000, fetcher_max_in_flight,
       "transfers in flight at once over all hosts"),
+    I("fetcher.max_pending", "1000", 1, 100000, fetcher_max_pending,
+      "fetch records the fetcher holds at once (queued for their host or in flight); when "
+      "full it stops consuming"),
     I("fetcher.per_host", "2", 1, 100000, fetcher_per_host, "transfers in flight at once per host"),
     I("fetcher.min_delay_ms", "1000", 0, 600000, fetcher_min_delay_ms,
       "least time between two requests to one host (a longer robots.txt Crawl-delay wins)"),

@@ -51,6 +51,7 @@ typedef struct nl_config {
     int64_t fetcher_low_speed_time_s;
     int64_t fetcher_max_body_bytes;
     int64_t fetcher_max_in_flight;
+    int64_t fetcher_max_pending;
     int64_t fetcher_per_host;
     int64_t fetcher_min_delay_ms;
     int64_t fetcher_max_attempts;

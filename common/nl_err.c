@@ -20,6 +20,8 @@ const char *nl_err_code(int err)
         return "fatal";
     case NL_EIO:
         return "io_error";
+    case NL_EPENDING:
+        return "pending";
     default:
         return "unknown";
     }

@@ -17,6 +17,7 @@ enum {
     NL_ETRANSIENT = -4, /* may succeed if retried later (disk full, broker down) */
     NL_EFATAL = -5,     /* cannot continue; exit and be restarted */
     NL_EIO = -6,        /* an operating-system call failed */
+    NL_EPENDING = -7,   /* not an error: a stage's process deferred its answer (nl_stage.h) */
 };
 
 /* Stable snake_case name of an error class ("invalid_input"), for logs and

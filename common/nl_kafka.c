@@ -72,7 +72,14 @@ struct runner {
     int64_t sync_failing_since; /* 0: not failing */
     int64_t sync_retry_ms;
     int64_t sync_backoff_ms;
+    nl_async_set aset;                       /* deferred records of an asynchronous stage */
+    void (*poll)(void *ctx, int timeout_ms); /* its poll hook, or NULL */
+    int stopping;                            /* the main loop has ended: revokes wait for nothing */
+    size_t n_abandoned;
 };
+
+static size_t async_wait(struct runner *r, const rd_kafka_topic_partition_list_t *parts,
+                         int64_t deadline);
 
 /* Back-off of a transient failure (process or sync): 500 ms doubling up
  * to 10 s; given up (exit 75, restart me) after four drain timeouts,
@@ -534,6 +541,15 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         }
     } else {
         int lost = rd_kafka_assignment_lost(rk);
+        if (r->poll != NULL) {
+            /* Deferred records of these partitions: finished in a bounded
+             * time, or abandoned (never stored: the next owner reads them). */
+            int64_t deadline = r->stopping || lost ? 0 : nl_now_ms() + short_timeout(r->cfg);
+            size_t n = async_wait(r, parts, deadline);
+            if (n > 0) {
+                nl_warn("revoke_abandoned", "records=%zu note=\"offsets not stored\"", n);
+            }
+        }
         if (drain(r, (int)r->cfg->drain_timeout_ms) != 0) {
             nl_warn("revoke_drain_timeout", "outstanding=%d", rd_kafka_outq_len(r->producer));
         }
@@ -754,15 +770,61 @@ static int produce_outputs(struct runner *r, struct pending *p, const nl_input *
     return 0;
 }
 
-/* Processes one consumed message and produces its outputs; its offset is
- * marked done when the last of them is acknowledged. */
+/* Produces what processing one input gave (rc: 0, or a dead letter in em
+ * for NL_EINVAL/NL_ETOOBIG, or an error that stops the runner); its offset
+ * is marked done when the last output is acknowledged. */
+static void finish_record(struct runner *r, const nl_input *in, nl_emitter *em, int rc,
+                          int64_t seen)
+{
+    struct pending *p;
+
+    if (rc == NL_ETRANSIENT) {
+        nl_error("process_gave_up", "topic=%s partition=%d offset=%lld", in->topic,
+                 (int)in->partition, (long long)in->offset);
+        r->fatal = 75;
+        return;
+    }
+    if (rc != 0 && rc != NL_EINVAL && rc != NL_ETOOBIG) {
+        nl_error("process_failed", "topic=%s partition=%d offset=%lld error=%s", in->topic,
+                 (int)in->partition, (long long)in->offset, nl_err_code(rc));
+        r->fatal = 70;
+        return;
+    }
+    if (rc != 0) {
+        r->n_dead++;
+    }
+    p = calloc(1, sizeof(*p));
+    if (p != NULL) {
+        p->topic = strdup(in->topic);
+    }
+    if (p == NULL || p->topic == NULL) {
+        free(p);
+        r->fatal = 70;
+        return;
+    }
+    p->r = r;
+    p->partition = in->partition;
+    p->offset = in->offset;
+    p->epoch = r->epoch;
+    p->has_tag = rc == 0 && em->has_tag;
+    p->tag = em->tag;
+    p->remaining = 1; /* held until every output is queued */
+    if (produce_outputs(r, p, in, em, rc != 0, seen) != 0) {
+        return; /* p stays unreleased: its offset must never be stored */
+    }
+    if (--p->remaining == 0) {
+        pending_done(p);
+    }
+}
+
+/* Processes one consumed message; an asynchronous stage may defer it
+ * (finished by handle_completions). */
 static void handle_message(struct runner *r, rd_kafka_message_t *rkm, nl_emitter *em)
 {
     const char *topic = rd_kafka_topic_name(rkm->rkt);
     rd_kafka_headers_t *in_hdrs = NULL;
     int64_t seen = nl_now_ms();
     nl_input in;
-    struct pending *p;
     int rc;
 
     r->n_in++;
@@ -781,43 +843,95 @@ static void handle_message(struct runner *r, rd_kafka_message_t *rkm, nl_emitter
     in.hdrs = in_hdrs;
 
     rc = process_with_retry(r, &in, em);
-    if (rc == NL_ETRANSIENT) {
-        nl_error("process_gave_up", "topic=%s partition=%d offset=%lld", topic, (int)rkm->partition,
-                 (long long)rkm->offset);
-        r->fatal = 75;
-        return;
+    if (rc == NL_EPENDING) {
+        return; /* its offset stays in flight until the token completes */
     }
-    if (rc != 0 && rc != NL_EINVAL && rc != NL_ETOOBIG) {
-        nl_error("process_failed", "topic=%s partition=%d offset=%lld error=%s", topic,
-                 (int)rkm->partition, (long long)rkm->offset, nl_err_code(rc));
-        r->fatal = 70;
-        return;
+    finish_record(r, &in, em, rc, seen);
+}
+
+/* Produces the outputs of every completed deferred record. A record the
+ * runner abandoned (revoke), or that completed "not done" while stopping,
+ * is dropped: its offset is never marked done, so it is read again. */
+static void handle_completions(struct runner *r)
+{
+    nl_async *tok;
+
+    while (r->fatal == 0 && (tok = nl_async_take(&r->aset)) != NULL) {
+        if (tok->abandoned || (tok->rc == NL_ETRANSIENT && nl_stop)) {
+            r->n_abandoned++;
+            nl_debug("abandoned", "topic=%s partition=%d offset=%lld", tok->in.topic,
+                     (int)tok->in.partition, (long long)tok->in.offset);
+        } else {
+            int rc = nl_async_finish(r->cfg, r->st, tok);
+            finish_record(r, &tok->in, &tok->em, rc, tok->seen_ms);
+        }
+        nl_async_free(tok);
     }
-    if (rc != 0) {
-        r->n_dead++;
+}
+
+/* One round of an asynchronous stage: its poll, then its completions, then
+ * the producer's delivery reports. */
+static void async_round(struct runner *r, int timeout_ms)
+{
+    if (r->aset.n_pending > 0) {
+        r->poll(r->st->ctx, timeout_ms);
     }
-    p = calloc(1, sizeof(*p));
-    if (p != NULL) {
-        p->topic = strdup(topic);
+    handle_completions(r);
+    produce_retries(r);
+    rd_kafka_poll(r->producer, 0);
+}
+
+/* 1 if tok's partition is in parts (NULL: every partition). */
+static int tok_in(const nl_async *tok, const rd_kafka_topic_partition_list_t *parts)
+{
+    if (parts == NULL) {
+        return 1;
     }
-    if (p == NULL || p->topic == NULL) {
-        free(p);
-        r->fatal = 70;
-        return;
+    for (int i = 0; i < parts->cnt; i++) {
+        if (parts->elems[i].partition == tok->in.partition &&
+            strcmp(parts->elems[i].topic, tok->in.topic) == 0) {
+            return 1;
+        }
     }
-    p->r = r;
-    p->partition = rkm->partition;
-    p->offset = rkm->offset;
-    p->epoch = r->epoch;
-    p->has_tag = rc == 0 && em->has_tag;
-    p->tag = em->tag;
-    p->remaining = 1; /* held until every output is queued */
-    if (produce_outputs(r, p, &in, em, rc != 0, seen) != 0) {
-        return; /* p stays unreleased: its offset must never be stored */
+    return 0;
+}
+
+/* Deferred records of parts (NULL: all) not yet abandoned. */
+static size_t async_count(const struct runner *r, const rd_kafka_topic_partition_list_t *parts)
+{
+    size_t n = 0;
+    for (const nl_async *t = r->aset.pending; t != NULL; t = t->next) {
+        n += !t->abandoned && tok_in(t, parts);
     }
-    if (--p->remaining == 0) {
-        pending_done(p);
+    for (const nl_async *t = r->aset.done_head; t != NULL; t = t->next) {
+        n += !t->abandoned && tok_in(t, parts);
     }
+    return n;
+}
+
+/* Waits until no record of parts (NULL: all) is deferred, or until
+ * deadline; then abandons those still pending. Returns how many were. */
+static size_t async_wait(struct runner *r, const rd_kafka_topic_partition_list_t *parts,
+                         int64_t deadline)
+{
+    size_t n = 0;
+
+    while (r->fatal == 0 && async_count(r, parts) > 0 && nl_now_ms() < deadline) {
+        async_round(r, 50);
+    }
+    for (nl_async *t = r->aset.pending; t != NULL; t = t->next) {
+        if (!t->abandoned && tok_in(t, parts)) {
+            t->abandoned = 1;
+            n++;
+        }
+    }
+    for (nl_async *t = r->aset.done_head; t != NULL; t = t->next) {
+        if (!t->abandoned && tok_in(t, parts)) {
+            t->abandoned = 1;
+            n++;
+        }
+    }
+    return n;
 }
 
 /* Makes the pipeline topics known to the producer now, so their metadata
@@ -850,6 +964,7 @@ int nl_stage_run_kafka_hooks(const nl_config *cfg, const nl_stage *st, const nl_
     rd_kafka_resp_err_t err;
     int exit_code = NL_EXIT_OK;
     int closed = 0;
+    size_t max_pending = hooks != NULL && hooks->max_pending > 0 ? hooks->max_pending : 1;
 
     memset(&r, 0, sizeof(r));
     r.cfg = cfg;
@@ -857,6 +972,11 @@ int nl_stage_run_kafka_hooks(const nl_config *cfg, const nl_stage *st, const nl_
     r.hk = hooks;
     active_runner = &r;
     nl_emit_init(&em, (size_t)cfg->max_record_bytes);
+    nl_async_set_init(&r.aset, (size_t)cfg->max_record_bytes);
+    r.poll = hooks != NULL ? hooks->poll : NULL;
+    if (r.poll != NULL) {
+        em.aset = &r.aset;
+    }
     r.ot = nl_offsets_new();
     snprintf(client, sizeof(client), "newsline-%s", st->name);
     r.producer =
@@ -892,6 +1012,7 @@ int nl_stage_run_kafka_hooks(const nl_config *cfg, const nl_stage *st, const nl_
 
     while (!nl_stop && r.fatal == 0) {
         rd_kafka_message_t *rkm;
+        size_t deferred = nl_async_outstanding(&r.aset);
 
         produce_retries(&r);
         rd_kafka_poll(r.producer, 0);
@@ -907,12 +1028,25 @@ int nl_stage_run_kafka_hooks(const nl_config *cfg, const nl_stage *st, const nl_
         if (r.unsynced && nl_now_ms() - r.last_sync_ms >= hooks->sync_interval_ms) {
             sync_and_store(&r);
         }
-        if (nl_offsets_in_flight(r.ot) >= (size_t)cfg->max_in_flight) {
-            rd_kafka_poll(r.producer, 50);
+        if (deferred > 0) {
+            async_round(&r, 0);
+            deferred = nl_async_outstanding(&r.aset);
+        }
+        /* Back-pressure: records awaiting acknowledgement, or deferred. */
+        if (nl_offsets_in_flight(r.ot) >= (size_t)cfg->max_in_flight ||
+            (r.poll != NULL && deferred >= max_pending)) {
+            if (deferred > 0) {
+                async_round(&r, 50);
+            } else {
+                rd_kafka_poll(r.producer, 50);
+            }
             continue;
         }
-        rkm = rd_kafka_consumer_poll(r.consumer, 100);
+        rkm = rd_kafka_consumer_poll(r.consumer, deferred > 0 ? 0 : 100);
         if (rkm == NULL) {
+            if (deferred > 0) {
+                async_round(&r, 50);
+            }
             continue;
         }
         if (rkm->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -928,8 +1062,20 @@ int nl_stage_run_kafka_hooks(const nl_config *cfg, const nl_stage *st, const nl_
         rd_kafka_message_destroy(rkm);
     }
 
-    /* Shutdown: drain, store, commit, leave the group. */
-    if (drain(&r, (int)cfg->drain_timeout_ms) != 0) {
+    /* Shutdown: finish the deferred records (the stage finishes what it
+     * started and gives back the rest), drain, store, commit, leave. */
+    r.stopping = 1;
+    int64_t deadline = nl_now_ms() + cfg->drain_timeout_ms;
+    if (r.poll != NULL && r.fatal == 0) {
+        size_t n = async_wait(&r, NULL, deadline);
+        if (n > 0) {
+            nl_error("drain_timeout", "stage=%s pending=%zu note=\"offsets not stored\"", st->name,
+                     n);
+            r.fatal = 75;
+        }
+    }
+    int64_t left = deadline - nl_now_ms();
+    if (drain(&r, left > 1000 ? (int)left : 1000) != 0) {
         nl_error("drain_timeout", "outstanding=%d", rd_kafka_outq_len(r.producer));
         if (r.fatal == 0) {
             r.fatal = 75;
@@ -940,8 +1086,8 @@ int nl_stage_run_kafka_hooks(const nl_config *cfg, const nl_stage *st, const nl_
     exit_code = r.fatal;
     nl_info("stopped",
             "stage=%s records_in=%zu records_out=%zu dead_letters=%zu redelivered=%zu "
-            "exit=%d",
-            st->name, r.n_in, r.n_out, r.n_dead, r.n_redelivered, exit_code);
+            "abandoned=%zu exit=%d",
+            st->name, r.n_in, r.n_out, r.n_dead, r.n_redelivered, r.n_abandoned, exit_code);
 out:
     if (sub != NULL) {
         rd_kafka_topic_partition_list_destroy(sub);
@@ -956,6 +1102,7 @@ out:
     }
     active_runner = NULL; /* its clients are gone: no callback can see r now */
     free_retries(&r);
+    nl_async_set_free(&r.aset); /* abandoned: the stage must not complete them now */
     nl_offsets_free(r.ot);
     nl_emit_free(&em);
     return exit_code;

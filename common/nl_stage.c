@@ -7,6 +7,7 @@
 #include "nl_text.h"
 
 #include <getopt.h>
+#include <poll.h>
 #include <librdkafka/rdkafka.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -262,16 +263,73 @@ json_t *nl_dlq_record(const char *stage, const char *reason_code, const char *re
     return rec;
 }
 
+/* Replaces whatever em holds by the dead letter of in. Returns rc, or
+ * NL_ENOMEM. */
+static int dead_letter(const nl_config *cfg, const nl_stage *st, const nl_input *in, nl_emitter *em,
+                       int rc, const char *code, const char *reason)
+{
+    json_t *dlq;
+
+    nl_emit_clear(em);
+    if (code == NULL || code[0] == '\0') {
+        code = nl_err_code(rc);
+    }
+    nl_warn("dead_letter",
+            "stage=%s reason_code=%s reason=%s origin_topic=%s partition=%d offset=%lld", st->name,
+            code, nl_log_q(reason), in->topic, (int)in->partition, (long long)in->offset);
+    dlq = nl_dlq_record(st->name, code, reason, in);
+    if (dlq == NULL) {
+        return NL_ENOMEM;
+    }
+    /* A dead letter is small by construction; lift the cap for it. */
+    size_t max = em->max_bytes;
+    em->max_bytes = (size_t)-1;
+    int erc = nl_emit(em, cfg->topic_dlq, dlq);
+    em->max_bytes = max;
+    return erc != 0 ? erc : rc;
+}
+
+/* Unlinks a token from its set, wherever it is, and frees it. */
+static void async_discard(nl_async *tok)
+{
+    nl_async_set *set = tok->set;
+
+    if (tok->done) {
+        nl_async **pp = &set->done_head;
+        nl_async *prev = NULL;
+        while (*pp != NULL && *pp != tok) {
+            prev = *pp;
+            pp = &(*pp)->next;
+        }
+        *pp = tok->next;
+        if (set->done_tail == tok) {
+            set->done_tail = prev;
+        }
+        set->n_done--;
+    } else {
+        if (tok->prev != NULL) {
+            tok->prev->next = tok->next;
+        } else {
+            set->pending = tok->next;
+        }
+        if (tok->next != NULL) {
+            tok->next->prev = tok->prev;
+        }
+        set->n_pending--;
+    }
+    nl_async_free(tok);
+}
+
 int nl_stage_process_one(const nl_config *cfg, const nl_stage *st, const nl_input *in,
                          nl_emitter *em)
 {
     char errbuf[512] = "";
     const char *code = NULL;
     json_t *rec = NULL;
-    json_t *dlq;
     int rc;
 
     nl_emit_clear(em);
+    em->deferred = NULL;
     if (in->len > (size_t)cfg->max_record_bytes) {
         code = "too_big";
         snprintf(errbuf, sizeof(errbuf), "record of %zu bytes exceeds max_record_bytes %lld",
@@ -284,30 +342,181 @@ int nl_stage_process_one(const nl_config *cfg, const nl_stage *st, const nl_inpu
         rc = nl_record_parse(in->payload, in->len, st->in_schema, &rec, &code, errbuf,
                              sizeof(errbuf));
         if (rc == 0) {
+            em->cur = in;
             rc = st->process(st->ctx, in, rec, em, &code, errbuf, sizeof(errbuf));
+            em->cur = NULL;
             json_decref(rec);
         }
+    }
+    if (rc == NL_EPENDING || em->deferred != NULL) {
+        if (rc == NL_EPENDING && em->deferred != NULL) {
+            nl_emit_clear(em); /* outputs go to the token's emitter */
+            return rc;
+        }
+        /* A token without NL_EPENDING, or the reverse: a stage bug, unless
+         * the stage gave up on a deferred record after an error of its own
+         * (no memory), which stops the daemon anyway. */
+        if (em->deferred != NULL) {
+            async_discard(em->deferred);
+            em->deferred = NULL;
+        }
+        if (rc == NL_EPENDING || rc == 0 || rc == NL_EINVAL || rc == NL_ETOOBIG) {
+            nl_error("stage_contract",
+                     "stage=%s note=\"NL_EPENDING and nl_emit_defer go together\"", st->name);
+            return NL_EFATAL;
+        }
+        return rc;
     }
     if (rc == 0 || (rc != NL_EINVAL && rc != NL_ETOOBIG)) {
         return rc;
     }
-    nl_emit_clear(em);
-    if (code == NULL) {
-        code = nl_err_code(rc);
+    return dead_letter(cfg, st, in, em, rc, code, errbuf);
+}
+
+/* ---- deferred records ---------------------------------------------------- */
+
+void nl_async_set_init(nl_async_set *set, size_t max_bytes)
+{
+    memset(set, 0, sizeof(*set));
+    set->max_bytes = max_bytes;
+}
+
+void nl_async_free(nl_async *tok)
+{
+    if (tok == NULL) {
+        return;
     }
-    nl_warn("dead_letter",
-            "stage=%s reason_code=%s reason=%s origin_topic=%s partition=%d offset=%lld", st->name,
-            code, nl_log_q(errbuf), in->topic, (int)in->partition, (long long)in->offset);
-    dlq = nl_dlq_record(st->name, code, errbuf, in);
-    if (dlq == NULL) {
-        return NL_ENOMEM;
+    nl_emit_free(&tok->em);
+    if (tok->hdrs != NULL) {
+        rd_kafka_headers_destroy(tok->hdrs);
     }
-    /* A dead letter is small by construction; lift the cap for it. */
-    size_t max = em->max_bytes;
-    em->max_bytes = (size_t)-1;
-    int erc = nl_emit(em, cfg->topic_dlq, dlq);
-    em->max_bytes = max;
-    return erc != 0 ? erc : rc;
+    free(tok->payload);
+    free(tok->topic);
+    free(tok);
+}
+
+void nl_async_set_free(nl_async_set *set)
+{
+    nl_async *tok, *next;
+
+    for (tok = set->pending; tok != NULL; tok = next) {
+        next = tok->next;
+        nl_async_free(tok);
+    }
+    for (tok = set->done_head; tok != NULL; tok = next) {
+        next = tok->next;
+        nl_async_free(tok);
+    }
+    set->pending = set->done_head = set->done_tail = NULL;
+    set->n_pending = set->n_done = 0;
+}
+
+size_t nl_async_outstanding(const nl_async_set *set)
+{
+    return set->n_pending + set->n_done;
+}
+
+nl_async *nl_async_take(nl_async_set *set)
+{
+    nl_async *tok = set->done_head;
+
+    if (tok != NULL) {
+        set->done_head = tok->next;
+        if (set->done_head == NULL) {
+            set->done_tail = NULL;
+        }
+        set->n_done--;
+        tok->next = NULL;
+    }
+    return tok;
+}
+
+nl_async *nl_emit_defer(nl_emitter *em)
+{
+    nl_async_set *set = em->aset;
+    const nl_input *in = em->cur;
+    nl_async *tok;
+
+    if (set == NULL || in == NULL || em->deferred != NULL) {
+        return NULL;
+    }
+    tok = calloc(1, sizeof(*tok));
+    if (tok == NULL) {
+        return NULL;
+    }
+    tok->payload = malloc(in->len + 1);
+    tok->topic = strdup(in->topic);
+    if (in->hdrs != NULL) {
+        tok->hdrs = rd_kafka_headers_copy((const rd_kafka_headers_t *)in->hdrs);
+    }
+    if (tok->payload == NULL || tok->topic == NULL || (in->hdrs != NULL && tok->hdrs == NULL)) {
+        nl_async_free(tok);
+        return NULL;
+    }
+    memcpy(tok->payload, in->payload, in->len);
+    tok->payload[in->len] = '\0';
+    tok->in = *in;
+    tok->in.payload = tok->payload;
+    tok->in.topic = tok->topic;
+    tok->in.hdrs = tok->hdrs;
+    tok->set = set;
+    tok->seen_ms = nl_now_ms();
+    nl_emit_init(&tok->em, set->max_bytes);
+    tok->next = set->pending;
+    if (set->pending != NULL) {
+        set->pending->prev = tok;
+    }
+    set->pending = tok;
+    set->n_pending++;
+    em->deferred = tok;
+    return tok;
+}
+
+nl_emitter *nl_async_emitter(nl_async *tok)
+{
+    return &tok->em;
+}
+
+void nl_async_done(nl_async *tok, int rc, const char *code, const char *reason)
+{
+    nl_async_set *set = tok->set;
+
+    if (tok->done) {
+        return;
+    }
+    if (tok->prev != NULL) {
+        tok->prev->next = tok->next;
+    } else {
+        set->pending = tok->next;
+    }
+    if (tok->next != NULL) {
+        tok->next->prev = tok->prev;
+    }
+    set->n_pending--;
+    tok->prev = tok->next = NULL;
+    tok->done = 1;
+    tok->rc = rc;
+    snprintf(tok->code, sizeof(tok->code), "%s", code != NULL ? code : "");
+    snprintf(tok->reason, sizeof(tok->reason), "%s", reason != NULL ? reason : "");
+    if (set->done_tail != NULL) {
+        set->done_tail->next = tok;
+    } else {
+        set->done_head = tok;
+    }
+    set->done_tail = tok;
+    set->n_done++;
+}
+
+int nl_async_finish(const nl_config *cfg, const nl_stage *st, nl_async *tok)
+{
+    if (tok->rc != NL_EINVAL && tok->rc != NL_ETOOBIG) {
+        if (tok->rc != 0) {
+            nl_emit_clear(&tok->em);
+        }
+        return tok->rc;
+    }
+    return dead_letter(cfg, st, &tok->in, &tok->em, tok->rc, tok->code,
+                       tok->reason[0] ? tok->reason : nl_err_code(tok->rc));
 }
 
 /* Reads one line (NUL bytes included, the newline not) into b, whose cap
@@ -347,29 +556,127 @@ static int read_line(FILE *in, nl_buf *b, int64_t *lineno)
     return too_big ? NL_ETOOBIG : 1;
 }
 
+/* 1 if reading a line from in would not block for long: stdio has bytes
+ * buffered, or the descriptor is readable (or at EOF, or not a
+ * descriptor at all, as with fmemopen). The buffer test reads glibc's FILE
+ * internals: there is no portable way to ask, and without it a deferred
+ * record could wait on a terminal that sends nothing. */
+static int input_ready(FILE *in)
+{
+    struct pollfd pfd;
+    int fd = fileno(in);
+
+    if (in->_IO_read_ptr < in->_IO_read_end || fd < 0) {
+        return 1;
+    }
+    pfd.fd = fd;
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    return poll(&pfd, 1, 0) != 0;
+}
+
+struct stdin_run {
+    const nl_config *cfg;
+    const nl_stage *st;
+    FILE *out;
+    int rc; /* exit code, NL_EXIT_OK while all is well */
+    size_t n_in, n_out, n_dead, n_abandoned;
+};
+
+/* Prints what one input produced (prc: what processing it returned).
+ * 0, or -1 when the runner must stop (sr->rc is set). */
+static int stdin_output(struct stdin_run *sr, const nl_input *in, nl_emitter *em, int prc)
+{
+    if (prc != 0 && prc != NL_EINVAL && prc != NL_ETOOBIG) {
+        nl_error("process_failed", "line=%lld error=%s", (long long)in->offset, nl_err_code(prc));
+        sr->rc = prc == NL_ETRANSIENT ? NL_EXIT_TEMPFAIL : NL_EXIT_SOFTWARE;
+        return -1;
+    }
+    if (prc != 0) {
+        sr->n_dead++;
+    }
+    for (size_t i = 0; i < em->n; i++) {
+        if (em->out[i].copy) {
+            continue;
+        }
+        fwrite(em->out[i].payload, 1, em->out[i].len, sr->out);
+        fputc('\n', sr->out);
+        sr->n_out++;
+    }
+    if (fflush(sr->out) != 0) {
+        nl_error("write_failed", "stage=%s", sr->st->name);
+        sr->rc = NL_EXIT_FAIL;
+        return -1;
+    }
+    return 0;
+}
+
+/* Prints every completed deferred record. 0, or -1 to stop. */
+static int stdin_completions(struct stdin_run *sr, nl_async_set *set)
+{
+    nl_async *tok;
+    int rc = 0;
+
+    while (rc == 0 && (tok = nl_async_take(set)) != NULL) {
+        if (tok->rc == NL_ETRANSIENT && nl_stop) {
+            sr->n_abandoned++; /* not done: like a line never read */
+        } else {
+            rc = stdin_output(sr, &tok->in, &tok->em, nl_async_finish(sr->cfg, sr->st, tok));
+        }
+        nl_async_free(tok);
+    }
+    return rc;
+}
+
 int nl_stage_run_stdin(const nl_config *cfg, const nl_stage *st, FILE *in, FILE *out)
 {
+    return nl_stage_run_stdin_hooks(cfg, st, NULL, in, out);
+}
+
+int nl_stage_run_stdin_hooks(const nl_config *cfg, const nl_stage *st, const nl_stage_hooks *hooks,
+                             FILE *in, FILE *out)
+{
+    void (*poll_fn)(void *, int) = hooks != NULL ? hooks->poll : NULL;
     nl_buf line;
     nl_emitter em;
+    nl_async_set set;
+    struct stdin_run sr = {cfg, st, out, NL_EXIT_OK, 0, 0, 0, 0};
+    size_t max_pending = hooks != NULL && hooks->max_pending > 0 ? hooks->max_pending : 1;
     int64_t lineno = 0;
-    int rc = NL_EXIT_OK;
-    size_t n_in = 0, n_out = 0, n_dead = 0;
+    int64_t deadline = -1;
 
     nl_buf_init(&line, (size_t)cfg->max_record_bytes);
     nl_emit_init(&em, (size_t)cfg->max_record_bytes);
-    nl_info("started", "mode=stdin stage=%s", st->name);
+    nl_async_set_init(&set, (size_t)cfg->max_record_bytes);
+    if (poll_fn != NULL) {
+        em.aset = &set;
+    }
+    nl_info("started", "mode=stdin stage=%s%s", st->name, poll_fn != NULL ? " async=1" : "");
     while (!nl_stop) {
-        int r = read_line(in, &line, &lineno);
-        nl_input inp = {line.ptr ? line.ptr : "", line.len, "stdin", -1, lineno, NULL};
+        int r;
         int prc;
+        nl_input inp;
 
+        if (poll_fn != NULL) {
+            if (stdin_completions(&sr, &set) != 0) {
+                break;
+            }
+            /* Full, or nothing to read yet: let the pending records move. */
+            if (nl_async_outstanding(&set) >= max_pending ||
+                (nl_async_outstanding(&set) > 0 && !input_ready(in))) {
+                poll_fn(st->ctx, 50);
+                continue;
+            }
+        }
+        r = read_line(in, &line, &lineno);
+        inp = (nl_input){line.ptr ? line.ptr : "", line.len, "stdin", -1, lineno, NULL};
         if (r == 0) {
             break;
         }
         if (r == NL_EIO) {
             if (!nl_stop) {
                 nl_error("read_failed", "line=%lld", (long long)lineno + 1);
-                rc = NL_EXIT_FAIL;
+                sr.rc = NL_EXIT_FAIL;
             }
             break;
         }
@@ -391,7 +698,7 @@ int nl_stage_run_stdin(const nl_config *cfg, const nl_stage *st, FILE *in, FILE 
         } else if (line.len == 0) {
             continue;
         } else {
-            n_in++;
+            sr.n_in++;
             /* Dead letters from an earlier stage pass through untouched. */
             if (strstr(line.ptr, "\"" NL_SCHEMA_DLQ "\"") != NULL) {
                 json_t *probe = json_loadb(line.ptr, line.len, 0, NULL);
@@ -414,34 +721,37 @@ int nl_stage_run_stdin(const nl_config *cfg, const nl_stage *st, FILE *in, FILE 
                 }
                 sleep(1u << attempt);
             }
-        }
-        if (prc != 0 && prc != NL_EINVAL && prc != NL_ETOOBIG) {
-            nl_error("process_failed", "line=%lld error=%s", (long long)lineno, nl_err_code(prc));
-            rc = prc == NL_ETRANSIENT ? NL_EXIT_TEMPFAIL : NL_EXIT_SOFTWARE;
-            break;
-        }
-        if (prc != 0) {
-            n_dead++;
-        }
-        for (size_t i = 0; i < em.n; i++) {
-            if (em.out[i].copy) {
-                continue;
+            if (prc == NL_EPENDING) {
+                continue; /* printed when it completes */
             }
-            fwrite(em.out[i].payload, 1, em.out[i].len, out);
-            fputc('\n', out);
-            n_out++;
         }
-        if (fflush(out) != 0) {
-            nl_error("write_failed", "stage=%s", st->name);
-            rc = NL_EXIT_FAIL;
+        if (stdin_output(&sr, &inp, &em, prc) != 0) {
             break;
         }
     }
-    nl_info("stopped", "mode=stdin stage=%s records_in=%zu records_out=%zu dead_letters=%zu",
-            st->name, n_in, n_out, n_dead);
+    /* EOF or SIGTERM: wait for the deferred records, after SIGTERM for at
+     * most drain_timeout_ms. */
+    while (sr.rc == NL_EXIT_OK && nl_async_outstanding(&set) > 0) {
+        if (nl_stop && deadline < 0) {
+            deadline = nl_now_ms() + cfg->drain_timeout_ms;
+        }
+        if (deadline >= 0 && nl_now_ms() >= deadline) {
+            nl_error("drain_timeout", "stage=%s pending=%zu", st->name, set.n_pending);
+            sr.rc = NL_EXIT_TEMPFAIL;
+            break;
+        }
+        if (set.n_pending > 0) {
+            poll_fn(st->ctx, 100);
+        }
+        stdin_completions(&sr, &set);
+    }
+    nl_info("stopped",
+            "mode=stdin stage=%s records_in=%zu records_out=%zu dead_letters=%zu abandoned=%zu",
+            st->name, sr.n_in, sr.n_out, sr.n_dead, sr.n_abandoned);
+    nl_async_set_free(&set);
     nl_emit_free(&em);
     nl_buf_free(&line);
-    return rc;
+    return sr.rc;
 }
 
 static void usage(FILE *out, const char *prog, const char *summary, const nl_daemon_opt *extra)

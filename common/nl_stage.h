@@ -72,8 +72,9 @@ typedef int (*nl_process_fn)(void *ctx, const nl_input *in, json_t *rec, nl_emit
 void nl_emit_tag(nl_emitter *em, uint64_t tag);
 
 /* Optional hooks for a stage that keeps state per input partition (the
- * fetcher's seen-set), given to nl_stage_run_kafka_hooks; any of them may be NULL. All run on
- * the runner's thread. */
+ * fetcher's seen-set) or answers asynchronously, given to
+ * nl_stage_run_kafka_hooks (or nl_stage_run_stdin_hooks); any of them may
+ * be NULL. All run on the runner's thread. */
 typedef struct nl_stage_hooks {
     /* A partition of in_topic was assigned: called before any of its
      * records is processed. 0, or nonzero to stop the daemon (exit 70). */
@@ -93,7 +94,64 @@ typedef struct nl_stage_hooks {
      * nonzero stops the daemon (exit 70) without storing them. */
     int (*sync)(void *ctx);
     int64_t sync_interval_ms;
+    /* An asynchronous stage (above): drives its deferred records. Kafka and
+     * stdin modes. NULL: process never returns NL_EPENDING. */
+    void (*poll)(void *ctx, int timeout_ms);
+    size_t max_pending; /* records deferred at once; 0 means 1 */
 } nl_stage_hooks;
+
+/* ---- Asynchronous stages ------------------------------------------------
+ *
+ * A stage whose work waits on something else (the fetcher: HTTP transfers)
+ * may answer later, so that many records are in progress at once on the
+ * runner's one thread. Its process function calls nl_emit_defer(em), keeps
+ * the token, emits nothing into em, and returns NL_EPENDING. Later (during
+ * a call of its poll function, or even before process returns) it
+ * completes the token: it emits the outputs into nl_async_emitter(tok) and
+ * calls nl_async_done(tok, rc, code, reason), rc being what process would
+ * have returned. The runner then produces them (or the dead letter) under
+ * the same delivery rule as a synchronous answer: the input offset is done
+ * only once they are acknowledged, and offsets are stored contiguously, so
+ * records that complete out of order are committed in order.
+ *
+ * The stage gives its poll function and bound in its nl_stage_hooks. The
+ * runner keeps at most max_pending records pending and stops consuming
+ * (reading stdin) while it is full. It calls poll(ctx,
+ * timeout_ms) whenever records are pending; poll drives the work and
+ * returns after at most timeout_ms (about; 0: do what is ready now).
+ * poll sees nl_stop: once it is set, the stage should finish what it has
+ * started and complete what it has not started with NL_ETRANSIENT
+ * ("not done"), which leaves the offset unstored, so the record is read
+ * again after the restart. On SIGTERM the runner waits for pending records
+ * for at most drain_timeout_ms; on a revoke, for those of the revoked
+ * partitions for at most min(drain_timeout_ms, 10 s). Records still
+ * pending then are abandoned: their offsets are never stored, what they
+ * complete with later is dropped (no output, no acked hook).
+ *
+ * In stdin mode records complete in any order, so outputs may be printed
+ * in another order than their inputs were read.
+ *
+ * Ownership: a token belongs to the runner; the stage holds it from
+ * NL_EPENDING until nl_async_done and must not touch it after. When the
+ * runner returns, every token it handed out is freed: the stage drops its
+ * references then without completing them. */
+typedef struct nl_async nl_async;
+
+/* Defers the answer for the record being processed: a token to complete
+ * later. NULL if the stage is not asynchronous (no poll hook) or out of
+ * memory (process then returns NL_ENOMEM). Call at most once per record. */
+nl_async *nl_emit_defer(nl_emitter *em);
+
+/* The emitter a deferred record's outputs go to (nl_emit, nl_emit_with,
+ * nl_emit_copy, nl_emit_tag), valid until nl_async_done. */
+nl_emitter *nl_async_emitter(nl_async *tok);
+
+/* Completes the token: rc 0 (the outputs emitted), NL_EINVAL/NL_ETOOBIG
+ * (dead letter with code and reason, outputs discarded), NL_ETRANSIENT
+ * (not done: the offset is not stored; a stopping runner abandons the
+ * record, a running one exits 75), anything else exits 70. code and reason
+ * are copied; either may be NULL. */
+void nl_async_done(nl_async *tok, int rc, const char *code, const char *reason);
 
 typedef struct nl_stage {
     const char *name;      /* "parser": consumer group suffix, dead-letter "stage" */
@@ -114,6 +172,11 @@ int nl_stage_run_kafka_hooks(const nl_config *cfg, const nl_stage *st, const nl_
  * Dead letters are written to out as newsline.dlq/1 records, and dead
  * letters read from in are passed through unchanged. Returns an exit code. */
 int nl_stage_run_stdin(const nl_config *cfg, const nl_stage *st, FILE *in, FILE *out);
+
+/* The same with a stage's hooks (may be NULL): only poll and max_pending
+ * apply in stdin mode. */
+int nl_stage_run_stdin_hooks(const nl_config *cfg, const nl_stage *st, const nl_stage_hooks *hooks,
+                             FILE *in, FILE *out);
 
 /* Builds a newsline.dlq/1 record for a payload a stage could not use. */
 json_t *nl_dlq_record(const char *stage, const char *reason_code, const char *reason,

@@ -97,6 +97,8 @@ struct fx_engine {
     size_t queued, in_flight, n_retries;
     size_t max_body;
     uint64_t rng;
+    size_t n_delivered; /* results handed to done so far */
+    int draining;       /* fx_engine_drain: start nothing more, retry nothing */
 };
 
 static int64_t mono_ms(void)
@@ -623,6 +625,7 @@ static void deliver(fx_engine *e, xfer *x, long status, const char *code, const 
                 nl_log_q(r.reason), r.attempts);
     }
     health_update(e, &r);
+    e->n_delivered++;
     e->done(e->ctx, &r);
     free((char *)r.etag);
     free(final);
@@ -806,6 +809,12 @@ int fx_engine_add(fx_engine *e, const fx_request *req)
     }
     if (fx_url_normalize(x->url, &norm, errbuf, sizeof(errbuf)) != 0) {
         deliver(e, x, 0, "bad_url", errbuf);
+        return 0;
+    }
+    if (e->draining) {
+        /* nothing starts any more: it would wait for ever */
+        free(norm);
+        deliver(e, x, 0, "cancelled", "stopping: never started");
         return 0;
     }
     free(x->url);
@@ -1028,6 +1037,11 @@ static void finished(fx_engine *e, xfer *x, CURLcode cc)
         deliver(e, x, status, NULL, NULL);
         return;
     }
+    if (fx_retryable(cc, status) && x->attempts < cfg->fetcher_max_attempts && e->draining) {
+        /* Worth another attempt, but we are stopping: not a final failure. */
+        deliver(e, x, status, "cancelled", "stopping: not retried");
+        return;
+    }
     if (fx_retryable(cc, status) && x->attempts < cfg->fetcher_max_attempts && !nl_stop) {
         int64_t wait = -1;
         if (cc == CURLE_OK &&
@@ -1070,21 +1084,29 @@ static void finished(fx_engine *e, xfer *x, CURLcode cc)
     }
 }
 
-size_t fx_engine_run(fx_engine *e, int64_t timeout_ms)
+/* The transfer loop. honour_stop: return as soon as nl_stop is set (else
+ * run on: a draining engine finishes its transfers). until_done: return
+ * once a result was delivered. At least one round when !honour_stop. */
+static size_t run(fx_engine *e, int64_t timeout_ms, int honour_stop, int until_done)
 {
     int64_t deadline = timeout_ms >= 0 ? mono_ms() + timeout_ms : INT64_MAX;
+    size_t delivered = e->n_delivered;
+    int first = !honour_stop;
 
-    while (fx_engine_pending(e) > 0 && !nl_stop) {
+    while (fx_engine_pending(e) > 0 && !(honour_stop && nl_stop)) {
         int64_t now = mono_ms(), wake = INT64_MAX;
         int running = 0, left;
         CURLMsg *msg;
         long wait;
 
-        if (now >= deadline) {
+        if (now >= deadline && !first) {
             break;
         }
+        first = 0;
         promote_retries(e, now, &wake);
-        start_ready(e, now, &wake);
+        if (!e->draining) {
+            start_ready(e, now, &wake);
+        }
         curl_multi_perform(e->multi, &running);
         while ((msg = curl_multi_info_read(e->multi, &left)) != NULL) {
             if (msg->msg == CURLMSG_DONE) {
@@ -1095,13 +1117,13 @@ size_t fx_engine_run(fx_engine *e, int64_t timeout_ms)
                 finished(e, x, cc);
             }
         }
-        if (fx_engine_pending(e) == 0) {
+        if (fx_engine_pending(e) == 0 || (until_done && e->n_delivered != delivered)) {
             break;
         }
         now = mono_ms();
         /* Something finished: new work may start at once. */
         if (e->queued > 0 && e->in_flight < (size_t)e->cfg->fetcher_max_in_flight &&
-            wake == INT64_MAX) {
+            wake == INT64_MAX && !e->draining) {
             wake = now + (running > 0 ? POLL_MAX_MS : 0);
         }
         wait = wake == INT64_MAX ? POLL_MAX_MS : (long)(wake - now);
@@ -1118,6 +1140,57 @@ size_t fx_engine_run(fx_engine *e, int64_t timeout_ms)
         }
     }
     return fx_engine_pending(e);
+}
+
+size_t fx_engine_run(fx_engine *e, int64_t timeout_ms)
+{
+    return run(e, timeout_ms, 1, 0);
+}
+
+size_t fx_engine_poll(fx_engine *e, int64_t timeout_ms)
+{
+    return run(e, timeout_ms, 0, 1);
+}
+
+void fx_engine_drain(fx_engine *e)
+{
+    xfer *cancel = NULL;
+
+    if (e->draining) {
+        return;
+    }
+    e->draining = 1;
+    /* Collect first, deliver after: done may call fx_engine_add. */
+    for (host *h = e->hosts; h != NULL; h = h->next_all) {
+        xfer *x;
+        while ((x = host_pop(h)) != NULL) {
+            e->queued--;
+            if (x->is_robots) {
+                h->robots_state = ROBOTS_NONE;
+                xfer_free(x);
+                continue;
+            }
+            x->next = cancel;
+            cancel = x;
+        }
+    }
+    while (e->retries != NULL) {
+        xfer *x = e->retries;
+        e->retries = x->next;
+        e->n_retries--;
+        if (x->easy != NULL) {
+            curl_easy_cleanup(x->easy);
+            x->easy = NULL;
+        }
+        x->next = cancel;
+        cancel = x;
+    }
+    while (cancel != NULL) {
+        xfer *x = cancel;
+        cancel = x->next;
+        x->next = NULL;
+        deliver(e, x, 0, "cancelled", "stopping: never started");
+    }
 }
 
 fx_engine *fx_engine_new(const nl_config *cfg, fx_done_fn done, void *ctx, char *errbuf,

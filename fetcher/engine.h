@@ -32,7 +32,8 @@
  *
  * Failure codes (fx_result.code): "bad_url", "robots_disallowed",
  * "private_address", "too_many_redirects", "bad_redirect", "body_too_large",
- * "timeout", "http_status", "fetch_failed".
+ * "timeout", "http_status", "fetch_failed"; and "cancelled" for a request
+ * given back by fx_engine_drain (not a failure of the URL).
  *
  * Ownership: fx_engine_add copies everything in the request (but `user`,
  * which is handed back as given). The fx_result passed to the done callback
@@ -106,6 +107,21 @@ int fx_engine_add(fx_engine *e, const fx_request *req);
 /* Runs transfers until no request is left, nl_stop is set, or timeout_ms
  * passes (-1: no limit). Returns the number of requests still pending. */
 size_t fx_engine_run(fx_engine *e, int64_t timeout_ms);
+
+/* One round or more of the transfer loop for a caller that runs other
+ * work between rounds (the fetcher's consumer mode): returns once a result
+ * was delivered, nothing is pending, or timeout_ms passed (0: one round,
+ * what is ready now). It does not stop on nl_stop: see fx_engine_drain.
+ * Returns the number of requests still pending. */
+size_t fx_engine_poll(fx_engine *e, int64_t timeout_ms);
+
+/* Stopping: delivers every request not in flight (queued for its host or
+ * waiting for a retry) as failed with code "cancelled", during this call;
+ * from now on nothing new starts and a transfer that would be retried is
+ * delivered as "cancelled" too, and so is a request added later (during
+ * fx_engine_add). Transfers in flight run on under fx_engine_poll until
+ * they end. Calling it again does nothing. */
+void fx_engine_drain(fx_engine *e);
 
 /* Requests queued, waiting for a retry, or in flight. */
 size_t fx_engine_pending(const fx_engine *e);

@@ -4,6 +4,10 @@
  * cannot be fetched becomes a dead letter with the reason. A URL already
  * in the seen-set of its fetch-topic partition is skipped; one is recorded
  * there once its raw record is acknowledged (seen.h, the stage hooks).
+ * In consumer and stdin modes records are processed asynchronously: each
+ * becomes a request in the engine at once and completes when its transfer
+ * ends, so up to fetcher.max_pending records are fetched concurrently
+ * (within the engine's per-host limits and delays).
  * With fetcher.sources set, a poller thread feeds the fetch topic
  * (discover.h).
  * `--url URL` fetches one URL, prints its raw record and exits; `--once`
@@ -27,7 +31,8 @@
 struct fetcher {
     const nl_config *cfg;
     fx_engine *eng;
-    uintptr_t seq; /* the request whose result we wait for */
+    int async;     /* consumer and stdin modes: each request's user is its nl_async token */
+    uintptr_t seq; /* --url: the request whose result we wait for */
     int got;
     json_t *raw;
     const char *code;
@@ -125,10 +130,42 @@ static void seen_close_all(struct fetcher *f)
     f->n_seen = 0;
 }
 
+/* Completes a deferred fetch record with its result: the raw record, or a
+ * dead letter with the reason; "cancelled" (stopping) is "not done". */
+static void complete(struct fetcher *f, nl_async *tok, const fx_result *res)
+{
+    nl_emitter *em = nl_async_emitter(tok);
+    json_t *raw;
+    int rc;
+
+    if (res->code != NULL) {
+        rc = strcmp(res->code, "cancelled") == 0 ? NL_ETRANSIENT : NL_EINVAL;
+        nl_async_done(tok, rc, res->code, res->reason);
+        return;
+    }
+    raw = fx_result_record(res);
+    if (raw == NULL) {
+        nl_async_done(tok, NL_ENOMEM, "no_memory", "out of memory building the raw record");
+        return;
+    }
+    rc = nl_emit(em, f->cfg->topic_raw, raw);
+    if (rc == 0) {
+        /* seen once the raw record is acknowledged; res->url is the
+         * normalised URL the request was made for */
+        nl_emit_tag(em, fx_seen_hash(res->url));
+    }
+    nl_async_done(tok, rc, rc == NL_ETOOBIG ? "body_too_large" : NULL,
+                  rc == NL_ETOOBIG ? "raw record exceeds max_record_bytes" : NULL);
+}
+
 static void on_result(void *ctx, const fx_result *res)
 {
     struct fetcher *f = ctx;
 
+    if (f->async) {
+        complete(f, res->user, res);
+        return;
+    }
     if ((uintptr_t)res->user != f->seq) {
         return; /* left over from a request given up on (nl_stop) */
     }
@@ -172,6 +209,18 @@ static int fetch_one(struct fetcher *f, const char *url)
     return 0;
 }
 
+/* The runner's poll: runs the transfers; once stopping, gives back what
+ * has not started (fx_engine_drain) and finishes what has. */
+static void fetch_poll(void *ctx, int timeout_ms)
+{
+    struct fetcher *f = ctx;
+
+    if (nl_stop) {
+        fx_engine_drain(f->eng);
+    }
+    fx_engine_poll(f->eng, timeout_ms);
+}
+
 static int fetch_record(void *ctx, const nl_input *in, json_t *rec, nl_emitter *em,
                         const char **code, char *errbuf, size_t errlen)
 {
@@ -193,6 +242,19 @@ static int fetch_record(void *ctx, const nl_input *in, json_t *rec, nl_emitter *
         }
     }
     free(norm);
+    if (f->async) {
+        fx_request req = {.url = url != NULL ? url : "", .kind = FX_KIND_ARTICLE, .delay_ms = -1};
+        nl_async *tok = nl_emit_defer(em);
+        if (tok == NULL) {
+            return NL_ENOMEM;
+        }
+        req.user = tok;
+        /* A URL that does not normalise completes during this call. */
+        if (fx_engine_add(f->eng, &req) != 0) {
+            return NL_ENOMEM;
+        }
+        return NL_EPENDING;
+    }
     rc = fetch_one(f, url);
     if (rc != 0) {
         *code = f->code != NULL ? f->code : "fetch_failed";
@@ -298,12 +360,22 @@ int main(int argc, char **argv)
         rc = fetch_url(&f, url);
     } else if (stdin_mode) {
         nl_stage st = {"fetcher", NL_SCHEMA_FETCH, cfg.topic_fetch, fetch_record, &f};
-        rc = nl_stage_run_stdin(&cfg, &st, stdin, stdout);
+        nl_stage_hooks hooks = {.poll = fetch_poll, .max_pending = (size_t)cfg.fetcher_max_pending};
+        f.async = 1;
+        rc = nl_stage_run_stdin_hooks(&cfg, &st, &hooks, stdin, stdout);
     } else {
+        /* Many records in flight: each is a request in the engine and
+         * completes when its transfer ends (nl_stage.h, asynchronous). */
         nl_stage st = {"fetcher", NL_SCHEMA_FETCH, cfg.topic_fetch, fetch_record, &f};
-        nl_stage_hooks hooks = {on_assigned, on_revoked, on_acked, on_sync,
-                                cfg.fetcher_seen_sync_ms};
+        nl_stage_hooks hooks = {on_assigned,
+                                on_revoked,
+                                on_acked,
+                                on_sync,
+                                cfg.fetcher_seen_sync_ms,
+                                fetch_poll,
+                                (size_t)cfg.fetcher_max_pending};
         fx_discover *disc = NULL;
+        f.async = 1;
         rc = fx_discover_start(&cfg, &disc);
         if (rc == 0) {
             rc = nl_stage_run_kafka_hooks(&cfg, &st, &hooks);

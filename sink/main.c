@@ -147,7 +147,7 @@ int main(int argc, char **argv)
             nl_log_q(cfg.sink_corpus_dir), st_count(sk.st), ix_count(ix),
             (long long)cfg.sink_sync_ms);
     nl_stage stage = {"sink", NL_SCHEMA_TAGGED, cfg.topic_tagged, store_record, &sk};
-    nl_stage_hooks hooks = {NULL, NULL, NULL, sync_batch, cfg.sink_sync_ms};
+    nl_stage_hooks hooks = {.sync = sync_batch, .sync_interval_ms = cfg.sink_sync_ms};
     rc = sk.stdin_mode ? nl_stage_run_stdin(&cfg, &stage, stdin, stdout)
                        : nl_stage_run_kafka_hooks(&cfg, &stage, &hooks);
     st_close(sk.st); /* a batch not synced is dropped: its offsets were not stored */
