@@ -474,13 +474,18 @@ int cli_tail(const nl_config *cfg, int argc, char **argv)
     for (int i = optind; i < argc; i++) {
         rd_kafka_topic_partition_list_add(sub, argv[i], RD_KAFKA_PARTITION_UA);
     }
-    for (int i = 0; i < ntags; i++) {
-        snprintf(topic, sizeof(topic), "%s%s", cfg->tagger_tag_topic_prefix, tags[i]);
-        rd_kafka_topic_partition_list_add(sub, topic, RD_KAFKA_PARTITION_UA);
-    }
-    if (tag_regex != NULL) {
+    for (int i = 0; i < ntags + (tag_regex != NULL); i++) {
         /* a leading ^ makes it a pattern for librdkafka; RE matches the whole id */
-        snprintf(topic, sizeof(topic), "^%s(%s)$", prefix_re, tag_regex);
+        int n = i < ntags
+                    ? snprintf(topic, sizeof(topic), "%s%s", cfg->tagger_tag_topic_prefix, tags[i])
+                    : snprintf(topic, sizeof(topic), "^%s(%s)$", prefix_re, tag_regex);
+        if (n < 0 || (size_t)n >= sizeof(topic)) {
+            fprintf(stderr, "newsline tail: %s: topic name too long\n",
+                    i < ntags ? tags[i] : tag_regex);
+            rd_kafka_topic_partition_list_destroy(sub);
+            rd_kafka_destroy(rk);
+            return NL_EXIT_USAGE;
+        }
         rd_kafka_topic_partition_list_add(sub, topic, RD_KAFKA_PARTITION_UA);
     }
     {
