@@ -210,6 +210,19 @@ static void tail_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             nl_warn("tail_position", "error=%s fallback=beginning_filtered_by_time",
                     nl_log_q(rd_kafka_err2str(e != 0 ? e : parts->elems[0].err)));
         }
+        if (!pos->from_beginning) {
+            /* "Nothing that recent" comes back as the end (-1), and the end
+             * is resolved only when fetching starts: a record produced in
+             * between would be skipped. Such a partition is read from the
+             * beginning instead, with the records older than the start
+             * dropped as they come (the same rule as above). */
+            for (int i = 0; i < parts->cnt; i++) {
+                if (parts->elems[i].offset == RD_KAFKA_OFFSET_END) {
+                    parts->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+                    pos->filter = 1;
+                }
+            }
+        }
         nl_info("tail_assigned", "partitions=%d from=%s", parts->cnt,
                 pos->from_beginning ? "beginning" : "start_time");
         if (coop) {
