@@ -80,6 +80,7 @@ else
 fi
 export NEWSLINE_BROKERS
 export NEWSLINE_SINK_CORPUS_DIR=$root/corpus
+export NEWSLINE_FETCHER_STATE_DIR=$run/fetcher-state  # the seen-set stays out of the tree
 say "broker at $NEWSLINE_BROKERS"
 
 say "starting newsline-fetcher, -parser, -tagger, -sink"

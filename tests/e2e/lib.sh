@@ -59,6 +59,7 @@ nl_isolate() {
   export NEWSLINE_TAGGER_TAG_TOPIC_PREFIX="$NL_RUN_ID.tag."
   export NEWSLINE_GROUP_PREFIX="$NL_RUN_ID-"
   export NEWSLINE_SINK_CORPUS_DIR="$NL_WORK/corpus"
+  export NEWSLINE_FETCHER_STATE_DIR="$NL_WORK/fetcher-state"
   export NEWSLINE_CONNECT_TIMEOUT_MS=30000
   mkdir -p "$NL_WORK/corpus"
   cp "$NL_SRC"/corpus/*.txt "$NL_WORK/corpus/"
