@@ -2,11 +2,15 @@
 
 #include "nl_err.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 void nl_buf_init(nl_buf *b, size_t max)
 {
@@ -110,4 +114,37 @@ char *nl_buf_steal(nl_buf *b, size_t *len)
     b->len = 0;
     b->cap = 0;
     return p;
+}
+
+char *nl_read_at(int dirfd, const char *name, size_t *len)
+{
+    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+    struct stat sb;
+    char *buf = NULL;
+    size_t off = 0;
+
+    if (fd < 0) {
+        return NULL;
+    }
+    if (fstat(fd, &sb) == 0) {
+        buf = malloc((size_t)sb.st_size + 1);
+    }
+    if (buf == NULL) {
+        close(fd);
+        return NULL;
+    }
+    while (off < (size_t)sb.st_size) {
+        ssize_t r = read(fd, buf + off, (size_t)sb.st_size - off);
+        if (r <= 0) {
+            if (r < 0 && errno == EINTR) {
+                continue;
+            }
+            break;
+        }
+        off += (size_t)r;
+    }
+    close(fd);
+    buf[off] = '\0';
+    *len = off;
+    return buf;
 }

@@ -25,4 +25,9 @@ void nl_buf_free(nl_buf *b);
 /* Hands ptr to the caller (who frees it) and leaves the buffer empty. */
 char *nl_buf_steal(nl_buf *b, size_t *len);
 
+/* Reads the file name (relative to dirfd) whole into a new NUL-terminated
+ * buffer the caller frees, its length in *len; NULL if it is absent or
+ * unreadable. For files the process wrote itself (sidecars): no cap. */
+char *nl_read_at(int dirfd, const char *name, size_t *len);
+
 #endif

@@ -1,5 +1,7 @@
 #include "index.h"
 
+#include "nl_buf.h"
+
 #include "nl_err.h"
 #include "nl_log.h"
 #include "nl_record.h"
@@ -86,40 +88,6 @@ static int sidecar_name(const char *name)
         p += 2 + n;
     }
     return strcmp(p, ".json") == 0;
-}
-
-/* Reads dir/name whole (NULL if absent or unreadable). */
-static char *slurp_at(int dirfd, const char *name, size_t *len)
-{
-    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-    struct stat sb;
-    char *buf = NULL;
-    size_t off = 0;
-
-    if (fd < 0) {
-        return NULL;
-    }
-    if (fstat(fd, &sb) == 0) {
-        buf = malloc((size_t)sb.st_size + 1);
-    }
-    if (buf == NULL) {
-        close(fd);
-        return NULL;
-    }
-    while (off < (size_t)sb.st_size) {
-        ssize_t r = read(fd, buf + off, (size_t)sb.st_size - off);
-        if (r <= 0) {
-            if (r < 0 && errno == EINTR) {
-                continue;
-            }
-            break;
-        }
-        off += (size_t)r;
-    }
-    close(fd);
-    buf[off] = '\0';
-    *len = off;
-    return buf;
 }
 
 static long count_sidecars(const char *dir)
@@ -498,10 +466,10 @@ long ix_count(nl_index *ix)
 static int index_file(nl_index *ix, int dirfd, const char *name, char *errbuf, size_t errlen)
 {
     size_t len, tlen = 0;
-    char *s = slurp_at(dirfd, name, &len);
+    char *s = nl_read_at(dirfd, name, &len);
     json_t *side = s != NULL ? json_loadb(s, len, 0, NULL) : NULL;
     const char *file = side != NULL ? nl_record_str(side, "file") : NULL;
-    char *txt = file != NULL && strchr(file, '/') == NULL ? slurp_at(dirfd, file, &tlen) : NULL;
+    char *txt = file != NULL && strchr(file, '/') == NULL ? nl_read_at(dirfd, file, &tlen) : NULL;
     json_int_t off = json_integer_value(json_object_get(side, "text_offset"));
     json_int_t n = json_integer_value(json_object_get(side, "text_bytes"));
     const char *text = "";

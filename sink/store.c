@@ -1,4 +1,6 @@
 #include "store.h"
+
+#include "nl_buf.h"
 #include "index.h"
 
 #include "nl_err.h"
@@ -362,38 +364,11 @@ static int batch_add_file(nl_store *st, const char *name, const char *tmp)
     return 0;
 }
 
-/* Reads dir/name whole (NULL if absent or unreadable). */
+/* Reads dir/name whole, through the pending batch (NULL if absent or
+ * unreadable). */
 static char *read_file(nl_store *st, const char *name, size_t *len)
 {
-    int fd = openat(st->dirfd, live_name(st, name), O_RDONLY | O_CLOEXEC);
-    struct stat sb;
-    char *buf = NULL;
-    size_t off = 0;
-
-    if (fd < 0) {
-        return NULL;
-    }
-    if (fstat(fd, &sb) == 0) {
-        buf = malloc((size_t)sb.st_size + 1);
-    }
-    if (buf == NULL) {
-        close(fd);
-        return NULL;
-    }
-    while (off < (size_t)sb.st_size) {
-        ssize_t r = read(fd, buf + off, (size_t)sb.st_size - off);
-        if (r <= 0) {
-            if (r < 0 && errno == EINTR) {
-                continue;
-            }
-            break;
-        }
-        off += (size_t)r;
-    }
-    close(fd);
-    buf[off] = '\0';
-    *len = off;
-    return buf;
+    return nl_read_at(st->dirfd, live_name(st, name), len);
 }
 
 /* The names of version ver of document seq/id. */
