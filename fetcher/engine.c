@@ -1034,7 +1034,7 @@ static void start_ready(fx_engine *e, int64_t now, int64_t *wake)
                     continue;
                 }
                 if (!fx_robots_allowed_url(h->robots, user_agent(e, x), x->url)) {
-                    char reason[400], hop[340] = "";
+                    char reason[512], hop[340] = "";
                     host_pop(h);
                     e->queued--;
                     if (x->redirects > 0) {
