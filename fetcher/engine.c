@@ -22,6 +22,8 @@
 #include <unistd.h>
 
 #define HOST_BUCKETS 4096
+/* The index of requests queued or in flight, by normalised URL. */
+#define URL_BUCKETS 4096
 /* A robots.txt that could not be fetched (5xx, unreachable) is retried
  * after this long at most, whatever fetcher.robots_ttl_s says. */
 #define ROBOTS_FAIL_TTL_MS (5 * 60 * 1000)
@@ -32,18 +34,32 @@ enum { ROBOTS_NONE, ROBOTS_FETCHING, ROBOTS_READY };
 
 typedef struct host host;
 
+/* A request for a URL already queued or in flight: answered with that
+ * transfer's result (fx_engine_add). */
+typedef struct joiner {
+    struct joiner *next;
+    void *user;
+    fx_kind kind;
+    char *source, *prev_hash;
+} joiner;
+
 typedef struct xfer {
     struct xfer *next;          /* in its host's queue, or the retry list */
     struct xfer *aprev, *anext; /* in the engine's in-flight list */
+    struct xfer *next_url;      /* in the engine's URL index */
     fx_engine *eng;
-    host *host;
-    char *url;
+    host *host;    /* of url: the host of the current hop */
+    char *req_url; /* normalised, as requested; NULL until normalised, and for robots.txt */
+    char *url;     /* the current hop: req_url, or where the last redirect led */
+    int redirects; /* redirects followed so far */
+    int indexed;   /* in the URL index */
+    joiner *joiners;
     fx_kind kind;
     char *source, *user_agent, *etag, *last_modified, *prev_hash;
     int64_t delay_ms;
     void *user;
-    int is_robots; /* the engine's own robots.txt fetch for host */
-    int attempts;
+    int is_robots;      /* the engine's own robots.txt fetch for host */
+    int attempts;       /* of the current hop */
     int64_t not_before; /* monotonic ms */
 
     /* The current attempt. */
@@ -90,11 +106,13 @@ struct fx_engine {
     size_t n_pool;
     host *buckets[HOST_BUCKETS];
     host *hosts;
-    xfer *retries; /* waiting for not_before, unordered */
-    xfer *active;  /* in flight */
+    xfer *urls[URL_BUCKETS]; /* requests queued, waiting or in flight, by req_url */
+    xfer *retries;           /* waiting for not_before, unordered */
+    xfer *active;            /* in flight */
     health *health;
     fx_cidrs allow;
     size_t queued, in_flight, n_retries;
+    size_t n_joined; /* requests answered with another request's transfer */
     size_t max_body;
     uint64_t rng;
     size_t n_delivered; /* results handed to done so far */
@@ -474,8 +492,19 @@ static void host_push_back(host *h, xfer *x)
     h->qtail = x;
 }
 
+/* In front of the queue, but behind a robots.txt fetch waiting there: the
+ * requests behind that fetch wait for it (start_ready), so it must stay
+ * first or the host would stall. */
 static void host_push_front(host *h, xfer *x)
 {
+    if (h->qhead != NULL && h->qhead->is_robots) {
+        x->next = h->qhead->next;
+        h->qhead->next = x;
+        if (h->qtail == h->qhead) {
+            h->qtail = x;
+        }
+        return;
+    }
     x->next = h->qhead;
     h->qhead = x;
     if (h->qtail == NULL) {
@@ -498,11 +527,24 @@ static xfer *host_pop(host *h)
 
 /* ---- Transfers ---- */
 
+static void joiners_free(joiner *j)
+{
+    while (j != NULL) {
+        joiner *next = j->next;
+        free(j->source);
+        free(j->prev_hash);
+        free(j);
+        j = next;
+    }
+}
+
 static void xfer_free(xfer *x)
 {
     if (x == NULL) {
         return;
     }
+    joiners_free(x->joiners);
+    free(x->req_url);
     free(x->url);
     free(x->source);
     free(x->user_agent);
@@ -512,6 +554,71 @@ static void xfer_free(xfer *x)
     curl_slist_free_all(x->hdrs);
     nl_buf_free(&x->body);
     free(x);
+}
+
+/* Gives x's easy handle back to the pool (or frees it). */
+static void easy_release(fx_engine *e, xfer *x)
+{
+    if (x->easy == NULL) {
+        return;
+    }
+    curl_easy_reset(x->easy);
+    if (e->n_pool < (size_t)e->cfg->fetcher_max_in_flight) {
+        e->pool[e->n_pool++] = x->easy;
+    } else {
+        curl_easy_cleanup(x->easy);
+    }
+    x->easy = NULL;
+}
+
+/* ---- The URL index: one transfer per URL queued or in flight ---- */
+
+static size_t url_bucket(const char *url)
+{
+    return (size_t)(nl_hash64(url, strlen(url)) % URL_BUCKETS);
+}
+
+static int str_eq(const char *a, const char *b)
+{
+    return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+/* The request queued, waiting or in flight for the normalised url that
+ * req can share: the same User-Agent and validators (they can change the
+ * answer). NULL if none. */
+static xfer *url_find(fx_engine *e, const char *url, const fx_request *req)
+{
+    for (xfer *x = e->urls[url_bucket(url)]; x != NULL; x = x->next_url) {
+        if (strcmp(x->req_url, url) == 0 && str_eq(x->user_agent, req->user_agent) &&
+            str_eq(x->etag, req->etag) && str_eq(x->last_modified, req->last_modified)) {
+            return x;
+        }
+    }
+    return NULL;
+}
+
+static void url_index(fx_engine *e, xfer *x)
+{
+    size_t b = url_bucket(x->req_url);
+    x->next_url = e->urls[b];
+    e->urls[b] = x;
+    x->indexed = 1;
+}
+
+static void url_unindex(fx_engine *e, xfer *x)
+{
+    xfer **pp;
+    if (!x->indexed) {
+        return;
+    }
+    for (pp = &e->urls[url_bucket(x->req_url)]; *pp != NULL; pp = &(*pp)->next_url) {
+        if (*pp == x) {
+            *pp = x->next_url;
+            break;
+        }
+    }
+    x->next_url = NULL;
+    x->indexed = 0;
 }
 
 static const char *user_agent(const fx_engine *e, const xfer *x)
@@ -568,30 +675,33 @@ static void health_update(fx_engine *e, const fx_result *r)
            last, (long long)hl->consecutive_failures, nl_log_q(hl->last_error));
 }
 
-/* Hands a finished request to the caller and frees it. */
+/* Hands a finished request, and the requests that joined it, to the
+ * caller and frees it. */
 static void deliver(fx_engine *e, xfer *x, long status, const char *code, const char *reason)
 {
     fx_result r;
-    char *eff = NULL, *final = NULL, *ct = NULL;
+    char *ct = NULL;
     struct curl_header *hv;
+    joiner *joiners = x->joiners;
 
+    /* From now on a request for this URL starts a transfer of its own, also
+     * one made by the done callback. */
+    url_unindex(e, x);
+    x->joiners = NULL;
     memset(&r, 0, sizeof(r));
-    r.url = x->url;
-    r.final_url = x->url;
+    r.url = x->req_url != NULL ? x->req_url : x->url;
+    r.final_url = x->url; /* every hop is normalised (follow_redirect) */
     r.kind = x->kind;
     r.source = x->source;
     r.user = x->user;
     r.status = status;
     r.attempts = x->attempts;
+    r.redirects = x->redirects;
     r.fetched_at_ms = nl_now_ms();
     r.code = code;
     r.reason = reason != NULL ? reason : "";
     r.body = "";
     if (x->easy != NULL) {
-        curl_easy_getinfo(x->easy, CURLINFO_EFFECTIVE_URL, &eff);
-        if (eff != NULL && fx_url_normalize(eff, &final, NULL, 0) == 0) {
-            r.final_url = final;
-        }
         curl_easy_getinfo(x->easy, CURLINFO_CONTENT_TYPE, &ct);
         r.content_type = ct;
         if (curl_easy_header(x->easy, "ETag", 0, CURLH_HEADER, -1, &hv) == CURLHE_OK) {
@@ -618,34 +728,59 @@ static void deliver(fx_engine *e, xfer *x, long status, const char *code, const 
     }
     fx_url_id(r.final_url, r.id);
     if (code == NULL) {
-        nl_info("fetched", "id=%s url=%s status=%ld bytes=%zu attempts=%d%s", r.id, nl_log_q(r.url),
-                status, r.body_len, r.attempts, r.not_modified ? " not_modified=1" : "");
+        nl_info("fetched", "id=%s url=%s status=%ld bytes=%zu attempts=%d redirects=%d%s", r.id,
+                nl_log_q(r.url), status, r.body_len, r.attempts, r.redirects,
+                r.not_modified ? " not_modified=1" : "");
     } else {
-        nl_warn("fetch_failed", "url=%s code=%s reason=%s attempts=%d", nl_log_q(r.url), code,
-                nl_log_q(r.reason), r.attempts);
+        nl_warn("fetch_failed", "url=%s code=%s reason=%s attempts=%d redirects=%d",
+                nl_log_q(r.url), code, nl_log_q(r.reason), r.attempts, r.redirects);
     }
     health_update(e, &r);
     e->n_delivered++;
     e->done(e->ctx, &r);
-    free((char *)r.etag);
-    free(final);
-    if (x->easy != NULL) {
-        curl_easy_reset(x->easy);
-        if (e->n_pool < (size_t)e->cfg->fetcher_max_in_flight) {
-            e->pool[e->n_pool++] = x->easy;
-        } else {
-            curl_easy_cleanup(x->easy);
+    /* The same answer for each request that joined this transfer, as its
+     * own: its user, kind, source, and not_modified against its hash. */
+    while (joiners != NULL) {
+        joiner *j = joiners;
+        joiners = j->next;
+        j->next = NULL;
+        r.user = j->user;
+        r.kind = j->kind;
+        r.source = j->source;
+        r.joined = 1;
+        if (code == NULL && status != 304) {
+            r.not_modified = j->prev_hash != NULL && strcmp(j->prev_hash, r.body_hash) == 0;
         }
-        x->easy = NULL;
+        e->n_joined--;
+        health_update(e, &r);
+        e->n_delivered++;
+        e->done(e->ctx, &r);
+        joiners_free(j);
     }
+    free((char *)r.etag);
+    easy_release(e, x);
     xfer_free(x);
+}
+
+/* 1 for a response the engine follows when it has a Location: a 3xx but
+ * 304 (Not Modified), as libcurl did. */
+static int is_redirect(long status)
+{
+    return status >= 300 && status <= 399 && status != 304;
 }
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
     xfer *x = userdata;
     size_t n = size * nmemb;
+    long status = 0;
 
+    /* A redirect's body is never used: skip it (the total timeout bounds
+     * it), as libcurl does when it follows. */
+    if (!x->is_robots && curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK &&
+        is_redirect(status)) {
+        return n;
+    }
     if (n > x->cap - x->body.len) {
         /* robots.txt past its cap: keep the head (RFC 9309 allows parsing
          * the first 500 KiB) and stop downloading. */
@@ -726,7 +861,10 @@ static int xfer_start(fx_engine *e, xfer *x)
     curl_easy_setopt(c, CURLOPT_PRIVATE, x);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+    /* The engine follows a page's redirects itself (follow_redirect), each
+     * hop queued for its host: robots.txt and the host's delays apply to
+     * it. robots.txt's own redirects libcurl follows (RFC 9309 2.3.1.2). */
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, x->is_robots ? 1L : 0L);
     curl_easy_setopt(c, CURLOPT_MAXREDIRS, (long)cfg->fetcher_max_redirects);
     curl_easy_setopt(c, CURLOPT_USERAGENT, user_agent(e, x));
     curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, ""); /* every encoding curl decodes */
@@ -788,6 +926,7 @@ int fx_engine_add(fx_engine *e, const fx_request *req)
 {
     char errbuf[256];
     char *norm = NULL;
+    xfer *primary;
     xfer *x = calloc(1, sizeof(*x));
 
     if (x == NULL) {
@@ -817,6 +956,39 @@ int fx_engine_add(fx_engine *e, const fx_request *req)
         deliver(e, x, 0, "cancelled", "stopping: never started");
         return 0;
     }
+    primary = url_find(e, norm, req);
+    if (primary != NULL) {
+        /* Already queued or in flight: no second transfer; this request
+         * gets that one's result (deliver). */
+        joiner *j = calloc(1, sizeof(*j)), **jp;
+        if (j == NULL) {
+            free(norm);
+            xfer_free(x);
+            return NL_ENOMEM;
+        }
+        j->user = x->user;
+        j->kind = x->kind;
+        j->source = x->source;
+        j->prev_hash = x->prev_hash;
+        x->source = NULL;
+        x->prev_hash = NULL;
+        jp = &primary->joiners;
+        while (*jp != NULL) {
+            jp = &(*jp)->next; /* answered in the order they came */
+        }
+        *jp = j;
+        e->n_joined++;
+        nl_info("fetch_joined", "url=%s", nl_log_q(norm));
+        free(norm);
+        xfer_free(x);
+        return 0;
+    }
+    x->req_url = strdup(norm);
+    if (x->req_url == NULL) {
+        free(norm);
+        xfer_free(x);
+        return NL_ENOMEM;
+    }
     free(x->url);
     x->url = norm;
     x->host = host_get(e, x->url);
@@ -824,6 +996,7 @@ int fx_engine_add(fx_engine *e, const fx_request *req)
         xfer_free(x);
         return NL_ENOMEM;
     }
+    url_index(e, x);
     host_push_back(x->host, x);
     e->queued++;
     return 0;
@@ -831,7 +1004,7 @@ int fx_engine_add(fx_engine *e, const fx_request *req)
 
 size_t fx_engine_pending(const fx_engine *e)
 {
-    return e->queued + e->n_retries + e->in_flight;
+    return e->queued + e->n_retries + e->in_flight + e->n_joined;
 }
 
 /* Starts what may start now; *wake gets the earliest time something
@@ -861,21 +1034,25 @@ static void start_ready(fx_engine *e, int64_t now, int64_t *wake)
                     continue;
                 }
                 if (!fx_robots_allowed_url(h->robots, user_agent(e, x), x->url)) {
-                    char reason[160];
+                    char reason[512], hop[340] = "";
                     host_pop(h);
                     e->queued--;
+                    if (x->redirects > 0) {
+                        /* the URL is normalised: ASCII, safe in a record */
+                        snprintf(hop, sizeof(hop), "redirect %d to %.300s: ", x->redirects, x->url);
+                    }
                     if (h->robots_refused[0] != '\0') {
                         snprintf(reason, sizeof(reason),
-                                 "address %s is not public and not in fetcher.allow_private",
+                                 "%saddress %s is not public and not in fetcher.allow_private", hop,
                                  h->robots_refused);
                         deliver(e, x, 0, "private_address", reason);
                         continue;
                     }
                     if (h->robots_status >= 200 && h->robots_status < 300) {
-                        snprintf(reason, sizeof(reason), "disallowed by robots.txt");
+                        snprintf(reason, sizeof(reason), "%sdisallowed by robots.txt", hop);
                     } else {
                         snprintf(reason, sizeof(reason),
-                                 "robots.txt unavailable (HTTP %ld): everything disallowed",
+                                 "%srobots.txt unavailable (HTTP %ld): everything disallowed", hop,
                                  h->robots_status);
                     }
                     deliver(e, x, 0, "robots_disallowed", reason);
@@ -974,19 +1151,70 @@ static void robots_done(fx_engine *e, xfer *x, CURLcode cc, long status)
     h->crawl_delay_ms = cd > 0 ? cd : 0;
     nl_info("robots", "host=%s status=%ld crawl_delay_ms=%lld", nl_log_q(h->key), status,
             (long long)h->crawl_delay_ms);
-    if (x->easy != NULL) {
-        curl_easy_reset(x->easy);
-        if (e->n_pool < (size_t)e->cfg->fetcher_max_in_flight) {
-            e->pool[e->n_pool++] = x->easy;
-        } else {
-            curl_easy_cleanup(x->easy);
-        }
-        x->easy = NULL;
-    }
+    easy_release(e, x);
     xfer_free(x);
 }
 
-/* Decides what a finished attempt means: deliver, or retry later. */
+/* A redirect response to x (status, Location header value): queues the
+ * next hop for its host, behind that host's robots.txt and delays like any
+ * request; or delivers x as failed (too many redirects, a target that is
+ * not an http(s) URL, stopping). */
+static void follow_redirect(fx_engine *e, xfer *x, long status, const char *location)
+{
+    char errbuf[256], reason[400];
+    char *next = NULL;
+    host *h;
+    int rc;
+
+    if (x->redirects >= e->cfg->fetcher_max_redirects) {
+        snprintf(reason, sizeof(reason), "more than %lld redirects",
+                 (long long)e->cfg->fetcher_max_redirects);
+        deliver(e, x, status, "too_many_redirects", reason);
+        return;
+    }
+    rc = fx_url_resolve(x->url, location, &next, errbuf, sizeof(errbuf));
+    if (rc == NL_ENOMEM) {
+        deliver(e, x, status, "fetch_failed", "out of memory following a redirect");
+        return;
+    }
+    if (rc != 0) {
+        /* errbuf may quote the header (the scheme): keep it printable ASCII */
+        for (char *p = errbuf; *p != '\0'; p++) {
+            if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e) {
+                *p = '?';
+            }
+        }
+        snprintf(reason, sizeof(reason),
+                 "redirect to a scheme other than http or https, or to a bad URL: %s", errbuf);
+        deliver(e, x, status, "bad_redirect", reason);
+        return;
+    }
+    if (e->draining) {
+        free(next);
+        deliver(e, x, status, "cancelled", "stopping: redirect not followed");
+        return;
+    }
+    h = host_get(e, next);
+    if (h == NULL) {
+        free(next);
+        deliver(e, x, status, "fetch_failed", "out of memory following a redirect");
+        return;
+    }
+    nl_info("fetch_redirect", "url=%s status=%ld to=%s redirects=%d", nl_log_q(x->url), status,
+            nl_log_q(next), x->redirects + 1);
+    easy_release(e, x);
+    free(x->url);
+    x->url = next;
+    x->host = h;
+    x->redirects++;
+    x->attempts = 0; /* retries count per hop */
+    /* Ahead of the host's other requests, as a retry is: it started already. */
+    host_push_front(h, x);
+    e->queued++;
+}
+
+/* Decides what a finished attempt means: deliver, follow a redirect, or
+ * retry later. */
 static void finished(fx_engine *e, xfer *x, CURLcode cc)
 {
     const nl_config *cfg = e->cfg;
@@ -1030,6 +1258,11 @@ static void finished(fx_engine *e, xfer *x, CURLcode cc)
     }
     if (cc == CURLE_UNSUPPORTED_PROTOCOL) {
         deliver(e, x, status, "bad_redirect", "redirect to a scheme other than http or https");
+        return;
+    }
+    if (cc == CURLE_OK && is_redirect(status) &&
+        curl_easy_header(x->easy, "Location", 0, CURLH_HEADER, -1, &hv) == CURLHE_OK) {
+        follow_redirect(e, x, status, hv->value);
         return;
     }
     if (cc == CURLE_OK && ((status >= 200 && status < 300) ||

@@ -10,8 +10,26 @@
  * max(request delay, robots Crawl-delay capped at fetcher.max_crawl_delay_ms)
  * apart; all hosts together at most fetcher.max_in_flight.
  *
- * Each transfer: http and https only (redirects too, at most
- * fetcher.max_redirects, followed by libcurl), TLS verified, HTTP/2 over
+ * Redirects (a 3xx but 304, with a Location) are followed by the engine,
+ * at most fetcher.max_redirects ("too_many_redirects"), to http and https
+ * only ("bad_redirect"): each hop is resolved against the URL it came
+ * from, normalised, and queued for its own host like a new request, ahead
+ * of that host's other requests, so that host's robots.txt (fetched and
+ * cached as for any host; a disallowed target fails with
+ * "robots_disallowed" naming it and is never requested), its per-host
+ * limit and its delay (Crawl-delay too) apply to every hop. Retries count
+ * per hop. robots.txt itself is fetched following its redirects (libcurl).
+ *
+ * One transfer per URL: a request whose normalised URL is already queued,
+ * waiting for a retry or in flight (before its result is delivered), with
+ * the same User-Agent and validators (etag, last_modified), starts no
+ * transfer; it gets that transfer's result, delivered right after the
+ * first request's, with its own user, kind and source (and not_modified
+ * judged against its own body_hash), and joined set. Each request still
+ * gets exactly one result. A request with other validators or User-Agent
+ * gets a transfer of its own.
+ *
+ * Each transfer: http and https only, TLS verified, HTTP/2 over
  * TLS where offered, gzip/deflate/br/zstd accepted, connect and total
  * timeouts and a low-speed abort. The body cap (the smaller of
  * fetcher.max_body_bytes and max_record_bytes) is enforced in the write
@@ -82,8 +100,10 @@ typedef struct fx_result {
     const char *body; /* NUL-terminated; "" on failure */
     size_t body_len;
     char body_hash[17];
-    int not_modified; /* 304, or the body hash matched the request's */
-    int attempts;
+    int not_modified;      /* 304, or the body hash matched the request's */
+    int attempts;          /* of the last hop */
+    int redirects;         /* redirects followed */
+    int joined;            /* answered with another request's transfer (fx_engine_add) */
     int64_t fetched_at_ms; /* wall clock */
     const char *code;      /* NULL on success, else a failure code */
     const char *reason;    /* "" on success */
@@ -100,8 +120,10 @@ fx_engine *fx_engine_new(const nl_config *cfg, fx_done_fn done, void *ctx, char 
                          size_t errlen);
 void fx_engine_free(fx_engine *e);
 
-/* Queues a request. A URL that does not normalise is delivered at once
- * (during this call) as failed with "bad_url". 0 or NL_ENOMEM. */
+/* Queues a request, or joins it to the transfer of the same URL already
+ * queued or in flight (above). A URL that does not normalise is delivered
+ * at once (during this call) as failed with "bad_url". 0 or NL_ENOMEM
+ * (nothing queued). */
 int fx_engine_add(fx_engine *e, const fx_request *req);
 
 /* Runs transfers until no request is left, nl_stop is set, or timeout_ms
@@ -123,7 +145,7 @@ size_t fx_engine_poll(fx_engine *e, int64_t timeout_ms);
  * they end. Calling it again does nothing. */
 void fx_engine_drain(fx_engine *e);
 
-/* Requests queued, waiting for a retry, or in flight. */
+/* Requests queued, waiting for a retry, or in flight (joined ones too). */
 size_t fx_engine_pending(const fx_engine *e);
 
 /* "article", "feed", "sitemap", "robots". */

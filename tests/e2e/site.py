@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """Loopback fault site for the fetcher's tests.
 
-Binds 127.0.0.1 on a free port, prints the port on stdout, and logs every
-request on stderr as "req t=<unix time> path=<path> ua=<user agent>". Serves:
-  /robots.txt          User-agent: * / Disallow: /private/
-  /ok, /private/NAME   a small HTML page
+Two servers, two hosts for the fetcher: A and B, each on 127.0.0.1 and a
+free port of its own. Prints "PORT_A PORT_B" on stdout, and logs every
+request on stderr as "req t=<unix time> port=<port> path=<path> ua=<user
+agent>". Both serve the same paths but robots.txt:
+  /robots.txt          User-agent: * / Disallow: /private/ (B adds
+                       Crawl-delay: 2)
+  /ok, /private/NAME, /cd/NAME   a small HTML page
   /status/CODE         an empty response with that status
   /flaky/KEY           500 the first time for KEY, then 200
   /429/KEY/SECS        429 with "Retry-After: SECS" the first time, then 200
@@ -17,6 +20,9 @@ request on stderr as "req t=<unix time> path=<path> ua=<user agent>". Serves:
   /gzip-bomb           64 MiB of zeros gzip-compressed (~64 KiB on the wire)
   /latin1              ISO-8859-1 bytes labelled charset=utf-8
   /etag                ETag "v1"; If-None-Match "v1" gets 304
+  /to/PORT/REST        a redirect to http://127.0.0.1:PORT/REST (another host)
+  /redir/REST          a redirect to /REST (relative, the same host)
+  /slowok/KEY          the page after 1 s (a request that stays in flight)
 It stops by itself after argv[1] seconds (default 300).
 """
 import email.utils
@@ -62,8 +68,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
 
     def do_GET(self):
-        sys.stderr.write("req t=%.3f path=%s ua=%s\n" % (time.time(), self.path,
-                                                        self.headers.get("User-Agent", "")))
+        sys.stderr.write("req t=%.3f port=%d path=%s ua=%s\n" % (
+            time.time(), self.server.server_address[1], self.path,
+            self.headers.get("User-Agent", "")))
         sys.stderr.flush()
         p = self.path.strip("/").split("/")
         try:
@@ -73,8 +80,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def route(self, p):
         if p == ["robots.txt"]:
-            return self.send_body(200, b"User-agent: *\nDisallow: /private/\n", "text/plain")
-        if p == ["ok"] or p[0] == "private":
+            robots = b"User-agent: *\nDisallow: /private/\n" + self.server.robots_extra
+            return self.send_body(200, robots, "text/plain")
+        if p == ["ok"] or p[0] in ("private", "cd"):
             return self.send_body(200, PAGE)
         if p[0] == "status" and len(p) == 2 and p[1].isdigit():
             return self.send_body(int(p[1]), b"")
@@ -93,6 +101,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.redirect("http://10.255.255.1/x")
         if p == ["to-file"]:
             return self.redirect("file:///etc/passwd")
+        if p[0] == "to" and len(p) >= 2 and p[1].isdigit():
+            return self.redirect("http://127.0.0.1:%s/%s" % (p[1], "/".join(p[2:])))
+        if p[0] == "redir":
+            return self.redirect("/" + "/".join(p[1:]))
+        if p[0] == "slowok" and len(p) == 2:
+            time.sleep(1.0)
+            return self.send_body(200, PAGE)
         if p == ["slow"]:
             self.send_response(200)
             self.send_header("Content-Type", "text/html")
@@ -129,8 +144,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_body(404, b"")
 
 
-server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-server.daemon_threads = True
-print(server.server_address[1], flush=True)
-threading.Timer(lifetime, server.shutdown).start()
-server.serve_forever()
+servers = []
+for extra in (b"", b"Crawl-delay: 2\n"):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    server.robots_extra = extra
+    servers.append(server)
+print(" ".join(str(s.server_address[1]) for s in servers), flush=True)
+for s in servers:
+    threading.Timer(lifetime, s.shutdown).start()
+threading.Thread(target=servers[1].serve_forever, daemon=True).start()
+servers[0].serve_forever()

@@ -1,15 +1,26 @@
-/* Unit tests for the pure parts of fetcher/engine.h: back-off with jitter,
+/* Unit tests for fetcher/engine.h. The pure parts: back-off with jitter,
  * Retry-After parsing, retry classification, CIDR allowlists and the
- * public-address check. */
+ * public-address check. The engine itself against a small HTTP server on a
+ * thread (127.0.0.1, port 0): redirects followed hop by hop (count, final
+ * URL, the bound, robots.txt on the target, schemes, a redirect's body not
+ * counted), and one transfer for a URL requested while queued or in
+ * flight. */
 #include "engine.h"
+#include "nl_config.h"
 #include "nl_err.h"
 
 #include <arpa/inet.h>
 #include <check.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 static struct sockaddr_storage ss;
 
@@ -233,6 +244,337 @@ START_TEST(test_addr_public)
 }
 END_TEST
 
+/* ---- The engine against a loopback server ---- */
+
+#define MAX_HITS 64
+
+static struct {
+    int fd;
+    int port;
+    pthread_t th;
+    volatile int stop;
+    pthread_mutex_t mu;
+    char paths[MAX_HITS][128]; /* the requests seen, in order */
+    int n;
+} srv;
+
+/* Answers one request on c (Connection: close). */
+static void serve_one(int c)
+{
+    char req[4096], path[128] = "", resp[8192], location[256] = "";
+    const char *body = "";
+    size_t len = 0;
+    int status = 200, delay_ms = 0;
+    ssize_t r;
+    static char big[5000];
+
+    while (len < sizeof(req) - 1 && (r = recv(c, req + len, sizeof(req) - 1 - len, 0)) > 0) {
+        len += (size_t)r;
+        req[len] = '\0';
+        if (strstr(req, "\r\n\r\n") != NULL) {
+            break;
+        }
+    }
+    req[len] = '\0';
+    if (sscanf(req, "GET %127s ", path) != 1) {
+        return;
+    }
+    pthread_mutex_lock(&srv.mu);
+    if (srv.n < MAX_HITS) {
+        snprintf(srv.paths[srv.n++], sizeof(srv.paths[0]), "%s", path);
+    }
+    pthread_mutex_unlock(&srv.mu);
+    if (strcmp(path, "/robots.txt") == 0) {
+        body = "User-agent: *\nDisallow: /private/\n";
+    } else if (strcmp(path, "/ok") == 0 || strncmp(path, "/private/", 9) == 0) {
+        body = "<p>fine</p>";
+    } else if (strcmp(path, "/slow") == 0) {
+        body = "<p>slow</p>";
+        delay_ms = 300;
+    } else if (strncmp(path, "/hop/", 5) == 0) {
+        int n = atoi(path + 5);
+        status = 302;
+        if (n > 1) {
+            snprintf(location, sizeof(location), "/hop/%d", n - 1);
+        } else {
+            snprintf(location, sizeof(location), "http://127.0.0.1:%d/ok", srv.port);
+        }
+    } else if (strcmp(path, "/loop") == 0) {
+        status = 301;
+        snprintf(location, sizeof(location), "/loop");
+    } else if (strcmp(path, "/to-private") == 0) {
+        status = 307;
+        snprintf(location, sizeof(location), "private/x"); /* relative to / */
+    } else if (strcmp(path, "/to-ftp") == 0) {
+        status = 302;
+        snprintf(location, sizeof(location), "ftp://127.0.0.1/x");
+    } else if (strcmp(path, "/big-redirect") == 0) {
+        /* a body past the engine's cap on the redirect itself */
+        memset(big, 'x', sizeof(big) - 1);
+        body = big;
+        status = 302;
+        snprintf(location, sizeof(location), "/ok");
+    } else {
+        status = 404;
+    }
+    if (delay_ms > 0) {
+        usleep((useconds_t)delay_ms * 1000);
+    }
+    len = (size_t)snprintf(resp, sizeof(resp),
+                           "HTTP/1.1 %d X\r\nContent-Type: text/html\r\nContent-Length: %zu\r\n"
+                           "Connection: close\r\n%s%s%s\r\n%s",
+                           status, strlen(body), location[0] ? "Location: " : "", location,
+                           location[0] ? "\r\n" : "", body);
+    if (body == big) {
+        /* no Content-Length: the body runs to the close (libcurl's
+         * CURLOPT_MAXFILESIZE would refuse a declared one, as it did when
+         * it followed redirects itself) */
+        len =
+            (size_t)snprintf(resp, sizeof(resp),
+                             "HTTP/1.1 302 X\r\nLocation: /ok\r\nConnection: close\r\n\r\n%s", big);
+    }
+    (void)!send(c, resp, len < sizeof(resp) ? len : sizeof(resp) - 1, MSG_NOSIGNAL);
+}
+
+static void *serve(void *arg)
+{
+    (void)arg;
+    while (!srv.stop) {
+        struct pollfd pfd = {srv.fd, POLLIN, 0};
+        struct timeval tv = {5, 0};
+        int c;
+        if (poll(&pfd, 1, 100) <= 0) {
+            continue;
+        }
+        c = accept(srv.fd, NULL, NULL);
+        if (c < 0) {
+            continue;
+        }
+        setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        serve_one(c);
+        close(c);
+    }
+    return NULL;
+}
+
+static int hits(const char *path)
+{
+    int n = 0;
+    pthread_mutex_lock(&srv.mu);
+    for (int i = 0; i < srv.n; i++) {
+        n += strcmp(srv.paths[i], path) == 0;
+    }
+    pthread_mutex_unlock(&srv.mu);
+    return n;
+}
+
+/* Results as the done callback saw them. */
+#define MAX_RESULTS 16
+static struct {
+    uintptr_t user;
+    char url[256], final_url[256], code[32], reason[512];
+    long status;
+    int redirects, joined, not_modified;
+    size_t body_len;
+} got[MAX_RESULTS];
+static int n_got;
+
+static void on_done(void *ctx, const fx_result *res)
+{
+    (void)ctx;
+    ck_assert_int_lt(n_got, MAX_RESULTS);
+    got[n_got].user = (uintptr_t)res->user;
+    snprintf(got[n_got].url, sizeof(got[0].url), "%s", res->url);
+    snprintf(got[n_got].final_url, sizeof(got[0].final_url), "%s", res->final_url);
+    snprintf(got[n_got].code, sizeof(got[0].code), "%s", res->code != NULL ? res->code : "");
+    snprintf(got[n_got].reason, sizeof(got[0].reason), "%s", res->reason);
+    got[n_got].status = res->status;
+    got[n_got].redirects = res->redirects;
+    got[n_got].joined = res->joined;
+    got[n_got].not_modified = res->not_modified;
+    got[n_got].body_len = res->body_len;
+    n_got++;
+}
+
+static nl_config cfg;
+static fx_engine *eng;
+static char base[64];
+
+static void live_setup(void)
+{
+    struct sockaddr_in sin;
+    socklen_t sl = sizeof(sin);
+    char errbuf[256];
+
+    memset(&srv, 0, sizeof(srv));
+    pthread_mutex_init(&srv.mu, NULL);
+    srv.fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(srv.fd, 0);
+    memset(&sin, 0, sizeof(sin));
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sin.sin_port = 0;
+    ck_assert_int_eq(bind(srv.fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+    ck_assert_int_eq(listen(srv.fd, 16), 0);
+    ck_assert_int_eq(getsockname(srv.fd, (struct sockaddr *)&sin, &sl), 0);
+    srv.port = ntohs(sin.sin_port);
+    snprintf(base, sizeof(base), "http://127.0.0.1:%d", srv.port);
+    ck_assert_int_eq(pthread_create(&srv.th, NULL, serve, NULL), 0);
+
+    n_got = 0;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    ck_assert_int_eq(nl_config_init(&cfg), 0);
+    ck_assert_int_eq(
+        nl_config_set(&cfg, "fetcher.allow_private", "127.0.0.0/8", errbuf, sizeof(errbuf)), 0);
+    ck_assert_int_eq(nl_config_set(&cfg, "fetcher.min_delay_ms", "0", errbuf, sizeof(errbuf)), 0);
+    ck_assert_int_eq(nl_config_set(&cfg, "fetcher.max_redirects", "3", errbuf, sizeof(errbuf)), 0);
+    ck_assert_int_eq(nl_config_set(&cfg, "fetcher.max_body_bytes", "1024", errbuf, sizeof(errbuf)),
+                     0);
+    ck_assert_int_eq(nl_config_set(&cfg, "fetcher.timeout_ms", "10000", errbuf, sizeof(errbuf)), 0);
+    eng = fx_engine_new(&cfg, on_done, NULL, errbuf, sizeof(errbuf));
+    ck_assert_msg(eng != NULL, "%s", errbuf);
+}
+
+static void live_teardown(void)
+{
+    fx_engine_free(eng);
+    eng = NULL;
+    nl_config_free(&cfg);
+    curl_global_cleanup();
+    srv.stop = 1;
+    pthread_join(srv.th, NULL);
+    close(srv.fd);
+}
+
+/* Adds path on the server (or an absolute URL) with user u. */
+static void add(const char *path, uintptr_t u, const char *etag)
+{
+    char url[256];
+    fx_request req = {.url = url, .kind = FX_KIND_ARTICLE, .delay_ms = -1, .etag = etag};
+    snprintf(url, sizeof(url), "%s%s", path[0] == '/' ? base : "", path);
+    req.user = (void *)u;
+    ck_assert_int_eq(fx_engine_add(eng, &req), 0);
+}
+
+static void run_all(void)
+{
+    ck_assert_int_eq(fx_engine_run(eng, 20000), 0);
+}
+
+START_TEST(test_redirect_chain)
+{
+    char want[128];
+    add("/hop/3", 1, NULL);
+    run_all();
+    ck_assert_int_eq(n_got, 1);
+    ck_assert_str_eq(got[0].code, "");
+    ck_assert_int_eq(got[0].status, 200);
+    ck_assert_int_eq(got[0].redirects, 3);
+    snprintf(want, sizeof(want), "%s/hop/3", base);
+    ck_assert_str_eq(got[0].url, want);
+    snprintf(want, sizeof(want), "%s/ok", base);
+    ck_assert_str_eq(got[0].final_url, want);
+    /* each hop requested once, robots.txt once for the host */
+    ck_assert_int_eq(hits("/hop/3") + hits("/hop/2") + hits("/hop/1") + hits("/ok"), 4);
+    ck_assert_int_eq(hits("/robots.txt"), 1);
+}
+END_TEST
+
+START_TEST(test_redirect_bound)
+{
+    add("/loop", 1, NULL);
+    run_all();
+    ck_assert_int_eq(n_got, 1);
+    ck_assert_str_eq(got[0].code, "too_many_redirects");
+    ck_assert_int_eq(got[0].status, 301);
+    /* max_redirects 3: the first request and 3 redirects followed */
+    ck_assert_int_eq(hits("/loop"), 4);
+}
+END_TEST
+
+START_TEST(test_redirect_robots)
+{
+    char want[128];
+    add("/to-private", 1, NULL);
+    run_all();
+    ck_assert_int_eq(n_got, 1);
+    ck_assert_str_eq(got[0].code, "robots_disallowed");
+    snprintf(want, sizeof(want), "redirect 1 to %s/private/x", base);
+    ck_assert_msg(strstr(got[0].reason, want) != NULL, "%s", got[0].reason);
+    ck_assert_int_eq(hits("/to-private"), 1);
+    ck_assert_int_eq(hits("/private/x"), 0);
+}
+END_TEST
+
+START_TEST(test_redirect_scheme)
+{
+    add("/to-ftp", 1, NULL);
+    run_all();
+    ck_assert_int_eq(n_got, 1);
+    ck_assert_str_eq(got[0].code, "bad_redirect");
+}
+END_TEST
+
+START_TEST(test_redirect_body_skipped)
+{
+    /* the redirect's own 5000-byte body is past the 1024-byte cap */
+    add("/big-redirect", 1, NULL);
+    run_all();
+    ck_assert_int_eq(n_got, 1);
+    ck_assert_str_eq(got[0].code, "");
+    ck_assert_int_eq(got[0].redirects, 1);
+    ck_assert_uint_eq(got[0].body_len, strlen("<p>fine</p>"));
+}
+END_TEST
+
+START_TEST(test_same_url_one_transfer)
+{
+    int seen[5] = {0};
+
+    add("/slow", 1, NULL);
+    add("/slow", 2, NULL);
+    add("/slow#frag", 3, NULL); /* normalises to the same URL */
+    add("/slow", 4, "\"v1\"");  /* other validators: a transfer of its own */
+    ck_assert_uint_eq(fx_engine_pending(eng), 4);
+    run_all();
+    ck_assert_int_eq(n_got, 4);
+    ck_assert_int_eq(hits("/slow"), 2);
+    for (int i = 0; i < n_got; i++) {
+        ck_assert_str_eq(got[i].code, "");
+        ck_assert_uint_lt(got[i].user, 5);
+        seen[got[i].user]++;
+    }
+    ck_assert(seen[1] == 1 && seen[2] == 1 && seen[3] == 1 && seen[4] == 1);
+    /* 1 first, then the requests that joined it, in order */
+    for (int i = 0; i < n_got; i++) {
+        if (got[i].user == 1) {
+            ck_assert(!got[i].joined && i + 2 < n_got);
+            ck_assert(got[i + 1].user == 2 && got[i + 1].joined);
+            ck_assert(got[i + 2].user == 3 && got[i + 2].joined);
+        }
+    }
+    /* once delivered, the URL is fetched again */
+    add("/slow", 5, NULL);
+    run_all();
+    ck_assert_int_eq(n_got, 5);
+    ck_assert(!got[4].joined);
+    ck_assert_int_eq(hits("/slow"), 3);
+}
+END_TEST
+
+START_TEST(test_same_url_drained)
+{
+    add("/slow", 1, NULL);
+    add("/slow", 2, NULL);
+    fx_engine_drain(eng);
+    ck_assert_int_eq(n_got, 2);
+    ck_assert_str_eq(got[0].code, "cancelled");
+    ck_assert_str_eq(got[1].code, "cancelled");
+    ck_assert(got[1].joined);
+    ck_assert_uint_eq(fx_engine_pending(eng), 0);
+}
+END_TEST
+
 static Suite *engine_suite(void)
 {
     Suite *s = suite_create("engine");
@@ -245,6 +587,18 @@ static Suite *engine_suite(void)
     tcase_add_test(tc, test_cidrs_parse);
     tcase_add_test(tc, test_cidrs_match);
     tcase_add_test(tc, test_addr_public);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("live");
+    tcase_add_checked_fixture(tc, live_setup, live_teardown);
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_redirect_chain);
+    tcase_add_test(tc, test_redirect_bound);
+    tcase_add_test(tc, test_redirect_robots);
+    tcase_add_test(tc, test_redirect_scheme);
+    tcase_add_test(tc, test_redirect_body_skipped);
+    tcase_add_test(tc, test_same_url_one_transfer);
+    tcase_add_test(tc, test_same_url_drained);
     suite_add_tcase(s, tc);
     return s;
 }
