@@ -11,8 +11,9 @@
  * apart; all hosts together at most fetcher.max_in_flight.
  *
  * Each transfer: http and https only (redirects too, at most
- * fetcher.max_redirects, followed by libcurl), TLS verified, HTTP/2 over
- * TLS where offered, gzip/deflate/br/zstd accepted, connect and total
+ * fetcher.max_redirects, followed by libcurl), TLS verified (peer and host
+ * name, against fetcher.ca_file when set, else the system's CAs), HTTP/2
+ * over TLS where the server offers it by ALPN, gzip/deflate/br/zstd accepted, connect and total
  * timeouts and a low-speed abort. The body cap (the smaller of
  * fetcher.max_body_bytes and max_record_bytes) is enforced in the write
  * callback on decoded bytes, so a missing or lying Content-Length and a
@@ -32,7 +33,9 @@
  *
  * Failure codes (fx_result.code): "bad_url", "robots_disallowed",
  * "private_address", "too_many_redirects", "bad_redirect", "body_too_large",
- * "timeout", "http_status", "fetch_failed"; and "cancelled" for a request
+ * "timeout", "http_status", "tls_verify_failed" (the certificate is not
+ * trusted or not for the host; the reason has libcurl's detail),
+ * "fetch_failed"; and "cancelled" for a request
  * given back by fx_engine_drain (not a failure of the URL).
  *
  * Ownership: fx_engine_add copies everything in the request (but `user`,
@@ -76,6 +79,7 @@ typedef struct fx_result {
     const char *source; /* or NULL */
     void *user;
     long status;              /* last HTTP status, 0 if none */
+    const char *http_version; /* "1.0", "1.1", "2", "3"; NULL if no response */
     const char *content_type; /* or NULL */
     const char *etag;         /* response validators, or NULL */
     const char *last_modified;
@@ -94,8 +98,9 @@ typedef void (*fx_done_fn)(void *ctx, const fx_result *res);
 typedef struct fx_engine fx_engine;
 
 /* A new engine reading its settings from cfg (which must outlive it).
- * NULL with the reason in errbuf: a bad fetcher.allow_private names the key
- * (exit 2), else out of memory or libcurl. curl_global_init first. */
+ * NULL with the reason in errbuf: a bad fetcher.allow_private or an
+ * unreadable fetcher.ca_file names the key (exit 2), else out of memory or
+ * libcurl. curl_global_init first. */
 fx_engine *fx_engine_new(const nl_config *cfg, fx_done_fn done, void *ctx, char *errbuf,
                          size_t errlen);
 void fx_engine_free(fx_engine *e);
@@ -130,7 +135,7 @@ size_t fx_engine_pending(const fx_engine *e);
 const char *fx_kind_name(fx_kind kind);
 
 /* A newsline.raw/1 record of a successful result (new reference): id, url,
- * final_url, http_status, content_type, fetched_at, kind, source_name,
+ * final_url, http_status, http_version (when known), content_type, fetched_at, kind, source_name,
  * etag, last_modified, body_hash, and the body as "body" when valid UTF-8
  * else "body_base64". NULL on allocation failure. */
 json_t *fx_result_record(const fx_result *res);
