@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #define HOST_BUCKETS 4096
 /* A robots.txt that could not be fetched (5xx, unreachable) is retried
@@ -631,7 +632,11 @@ static void deliver(fx_engine *e, xfer *x, long status, const char *code, const 
     if (code == NULL) {
         r.body = x->body.ptr != NULL ? x->body.ptr : "";
         r.body_len = x->body.len;
-        nl_id_from_string(r.body, r.body_len, r.body_hash);
+        /* XXH3-64, not the FNV-1a of record ids: FNV-1a's multiply per byte
+         * was a third of the engine's CPU time on 10 KB pages at 1,000 in
+         * flight (bench/README.md, fetch). */
+        snprintf(r.body_hash, sizeof(r.body_hash), "%016llx",
+                 (unsigned long long)XXH3_64bits(r.body, r.body_len));
         r.not_modified =
             status == 304 || (x->prev_hash != NULL && strcmp(x->prev_hash, r.body_hash) == 0);
         if (status == 304) {

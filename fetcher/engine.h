@@ -85,8 +85,8 @@ typedef struct fx_result {
     const char *last_modified;
     const char *body; /* NUL-terminated; "" on failure */
     size_t body_len;
-    char body_hash[17];
-    int not_modified; /* 304, or the body hash matched the request's */
+    char body_hash[17]; /* XXH3-64 of the body, 16 hex digits; "" for a 304 */
+    int not_modified;   /* 304, or the body hash matched the request's */
     int attempts;
     int64_t fetched_at_ms; /* wall clock */
     const char *code;      /* NULL on success, else a failure code */
