@@ -55,7 +55,7 @@ typedef struct xfer {
     int too_big;
     int refused; /* the address guard refused a socket */
     char refused_addr[INET6_ADDRSTRLEN];
-    char curl_err[CURL_ERROR_SIZE]; /* libcurl's detail of a failure */
+    char *curl_err; /* libcurl's detail of a failure (CURL_ERROR_SIZE, from the first start) */
 } xfer;
 
 struct host {
@@ -514,6 +514,7 @@ static void xfer_free(xfer *x)
     free(x->prev_hash);
     curl_slist_free_all(x->hdrs);
     nl_buf_free(&x->body);
+    free(x->curl_err);
     free(x);
 }
 
@@ -728,6 +729,9 @@ static int xfer_start(fx_engine *e, xfer *x)
     nl_buf_init(&x->body, x->cap);
     x->too_big = 0;
     x->refused = 0;
+    if (x->curl_err == NULL && (x->curl_err = malloc(CURL_ERROR_SIZE)) == NULL) {
+        return NL_ENOMEM;
+    }
     x->curl_err[0] = '\0';
     curl_slist_free_all(x->hdrs);
     x->hdrs = NULL;
