@@ -13,8 +13,8 @@
  * Each transfer: http and https only (redirects too, at most
  * fetcher.max_redirects, followed by libcurl), TLS verified (peer and host
  * name, against fetcher.ca_file when set, else the system's CAs), HTTP/2
- * over TLS where the server offers it by ALPN, gzip/deflate/br/zstd accepted, connect and total
- * timeouts and a low-speed abort. The body cap (the smaller of
+ * over TLS where the server offers it by ALPN, gzip/deflate/br/zstd
+ * accepted, connect and total timeouts and a low-speed abort. The body cap (the smaller of
  * fetcher.max_body_bytes and max_record_bytes) is enforced in the write
  * callback on decoded bytes, so a missing or lying Content-Length and a
  * gzip bomb both stop at the cap ("body_too_large"). Every socket the
@@ -35,8 +35,8 @@
  * "private_address", "too_many_redirects", "bad_redirect", "body_too_large",
  * "timeout", "http_status", "tls_verify_failed" (the certificate is not
  * trusted or not for the host; the reason has libcurl's detail),
- * "fetch_failed"; and "cancelled" for a request
- * given back by fx_engine_drain (not a failure of the URL).
+ * "fetch_failed"; and "cancelled" for a request given back by
+ * fx_engine_drain (not a failure of the URL).
  *
  * Ownership: fx_engine_add copies everything in the request (but `user`,
  * which is handed back as given). The fx_result passed to the done callback
