@@ -91,6 +91,9 @@ static const struct cfg_entry {
     {"fetcher.allow_private", CFG_STR0, "", 0, 0, offsetof(nl_config, fetcher_allow_private),
      "CIDRs the fetcher may connect to although not public (\"127.0.0.0/8,::1/128\"); "
      "empty: only public addresses"},
+    {"fetcher.ca_file", CFG_STR0, "", 0, 0, offsetof(nl_config, fetcher_ca_file),
+     "PEM file of the CA certificates https servers are verified against, instead of the "
+     "system's (/etc/ssl/certs); empty: the system's"},
     {"fetcher.sources", CFG_STR0, "", 0, 0, offsetof(nl_config, fetcher_sources),
      "sources file (JSON) the fetcher polls (daemon and --once); empty: none"},
     S("fetcher.state_dir", "fetcher-state", fetcher_state_dir,

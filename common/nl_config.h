@@ -62,6 +62,7 @@ typedef struct nl_config {
     int64_t fetcher_robots_ttl_s;
     int64_t fetcher_max_crawl_delay_ms;
     char *fetcher_allow_private; /* CIDR list, may be empty */
+    char *fetcher_ca_file;       /* path, may be empty: the system's CAs */
     char *fetcher_sources;       /* path, may be empty */
     char *fetcher_state_dir;
     int64_t fetcher_stale_warn_s;

@@ -29,9 +29,11 @@
  * gets exactly one result. A request with other validators or User-Agent
  * gets a transfer of its own.
  *
- * Each transfer: http and https only, TLS verified, HTTP/2 over
- * TLS where offered, gzip/deflate/br/zstd accepted, connect and total
- * timeouts and a low-speed abort. The body cap (the smaller of
+ * Each transfer: http and https only, TLS verified (peer and host name,
+ * against fetcher.ca_file when set, else the system's CAs), HTTP/2 over
+ * TLS where the server offers it by ALPN, gzip/deflate/br/zstd accepted,
+ * connect and total timeouts and a low-speed abort. The body cap (the
+ * smaller of
  * fetcher.max_body_bytes and max_record_bytes) is enforced in the write
  * callback on decoded bytes, so a missing or lying Content-Length and a
  * gzip bomb both stop at the cap ("body_too_large"). Every socket the
@@ -50,8 +52,10 @@
  *
  * Failure codes (fx_result.code): "bad_url", "robots_disallowed",
  * "private_address", "too_many_redirects", "bad_redirect", "body_too_large",
- * "timeout", "http_status", "fetch_failed"; and "cancelled" for a request
- * given back by fx_engine_drain (not a failure of the URL).
+ * "timeout", "http_status", "tls_verify_failed" (the certificate is not
+ * trusted or not for the host; the reason has libcurl's detail),
+ * "fetch_failed"; and "cancelled" for a request given back by
+ * fx_engine_drain (not a failure of the URL).
  *
  * Ownership: fx_engine_add copies everything in the request (but `user`,
  * which is handed back as given). The fx_result passed to the done callback
@@ -94,12 +98,13 @@ typedef struct fx_result {
     const char *source; /* or NULL */
     void *user;
     long status;              /* last HTTP status, 0 if none */
+    const char *http_version; /* "1.0", "1.1", "2", "3"; NULL if no response */
     const char *content_type; /* or NULL */
     const char *etag;         /* response validators, or NULL */
     const char *last_modified;
     const char *body; /* NUL-terminated; "" on failure */
     size_t body_len;
-    char body_hash[17];
+    char body_hash[17];    /* XXH3-64 of the body, 16 hex digits; "" for a 304 */
     int not_modified;      /* 304, or the body hash matched the request's */
     int attempts;          /* of the last hop */
     int redirects;         /* redirects followed */
@@ -114,8 +119,9 @@ typedef void (*fx_done_fn)(void *ctx, const fx_result *res);
 typedef struct fx_engine fx_engine;
 
 /* A new engine reading its settings from cfg (which must outlive it).
- * NULL with the reason in errbuf: a bad fetcher.allow_private names the key
- * (exit 2), else out of memory or libcurl. curl_global_init first. */
+ * NULL with the reason in errbuf: a bad fetcher.allow_private or an
+ * unreadable fetcher.ca_file names the key (exit 2), else out of memory or
+ * libcurl. curl_global_init first. */
 fx_engine *fx_engine_new(const nl_config *cfg, fx_done_fn done, void *ctx, char *errbuf,
                          size_t errlen);
 void fx_engine_free(fx_engine *e);
@@ -152,7 +158,7 @@ size_t fx_engine_pending(const fx_engine *e);
 const char *fx_kind_name(fx_kind kind);
 
 /* A newsline.raw/1 record of a successful result (new reference): id, url,
- * final_url, http_status, content_type, fetched_at, kind, source_name,
+ * final_url, http_status, http_version (when known), content_type, fetched_at, kind, source_name,
  * etag, last_modified, body_hash, and the body as "body" when valid UTF-8
  * else "body_base64". NULL on allocation failure. */
 json_t *fx_result_record(const fx_result *res);
