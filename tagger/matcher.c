@@ -17,6 +17,13 @@
 
 /* One name, filed under the key of its first word. */
 struct entry {
+    /* The first 8 bytes of its first word (fewer, and zeros, if it is
+     * shorter) as they load, and the bits to set in the text's bytes
+     * before comparing them: 0x20 in each ASCII byte if it is caseless.
+     * ASCII letters and digits are the only ASCII bytes of a word, and
+     * setting the bit folds them exactly; bytes from 0x80 up are compared
+     * as they are. */
+    uint64_t head, fold;
     const unsigned char *name; /* normalised (normalise_name), in the matcher's arena */
     uint32_t len;              /* normalised bytes */
     uint32_t word_len;         /* bytes of its first word */
@@ -73,6 +80,7 @@ struct mt_matcher {
     size_t words_cap;
     const unsigned char *text;
     size_t len;
+    size_t last_end[MT_MAX_GROUPS]; /* of the last hit in each group; 0 with raw names */
     struct hitvec cand[MT_MAX_GROUPS];
     struct hitvec out;
     int oom;
@@ -245,19 +253,19 @@ static int to_regex(const mt_pattern *p, nl_buf *b)
 
 #define FOLD8 0x2020202020202020ULL
 
-/* The first n (1..7) bytes at s as the low bytes of a word, read without
- * passing end. */
+/* The first n (1..8) bytes at s as the low bytes of a word (in memory
+ * order), read without passing end. */
 static inline uint64_t load_tail(const unsigned char *s, size_t n, const unsigned char *end)
 {
     uint64_t x = 0;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     if (end - s >= 8) {
         memcpy(&x, s, 8);
-        return x & ((1ULL << (8 * n)) - 1);
+        return n >= 8 ? x : x & ((1ULL << (8 * n)) - 1);
     }
 #endif
     (void)end;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && i < 8; i++) {
         x |= (uint64_t)s[i] << (8 * i);
     }
     return x;
@@ -272,7 +280,7 @@ static inline uint64_t word_key(const unsigned char *s, size_t n, const unsigned
     uint64_t h = (uint64_t)n * 0x9e3779b97f4a7c15ULL, x;
 
     while (n >= 8) {
-        memcpy(&x, s, 8);
+        x = load_tail(s, 8, end);
         h = (h ^ (x | FOLD8)) * 0xff51afd7ed558ccdULL;
         h ^= h >> 32;
         s += 8;
@@ -553,9 +561,20 @@ int mt_compile(const mt_pattern *patterns, size_t n, mt_matcher **out, char *err
             continue;
         }
         second = second_word(name, len, word, &second_len);
-        keyed[n_keyed].e =
-            (struct entry){name,        (uint32_t)len,           (uint32_t)word,
-                           (uint32_t)i, (unsigned char)p->group, (unsigned char)caseless};
+        keyed[n_keyed].e = (struct entry){0,
+                                          0,
+                                          name,
+                                          (uint32_t)len,
+                                          (uint32_t)word,
+                                          (uint32_t)i,
+                                          (unsigned char)p->group,
+                                          (unsigned char)caseless};
+        for (size_t k = 0; k < word && k < 8; k++) {
+            keyed[n_keyed].e.head |= (uint64_t)name[k] << (8 * k);
+            if (caseless && name[k] < 0x80) {
+                keyed[n_keyed].e.fold |= (uint64_t)0x20 << (8 * k);
+            }
+        }
         keyed[n_keyed].first = word_key(name, word, name + len);
         keyed[n_keyed].key =
             second == 0
@@ -758,25 +777,27 @@ static inline size_t apostrophe_at(const unsigned char *s, size_t j, size_t len)
     return j + 2 < len && s[j] == 0xe2 && s[j + 1] == 0x80 && s[j + 2] == 0x99 ? 3 : 0;
 }
 
-/* Where the name of en ends when it matches the text at the word s[p..e),
- * or 0: its first word is that word (ASCII case folded if caseless), and
+/* Where the name of en ends when it matches the text at the word s[p..e)
+ * (head: its first 8 bytes, as load_tail gives them), or 0: its first
+ * word is that word (ASCII case folded if caseless), and
  * the rest of it follows, a space as any separator, an apostrophe as
  * either, up to the end of a word. */
-static size_t match_at(const mt_matcher *m, const struct entry *en, size_t p, size_t e)
+static size_t match_at(const mt_matcher *m, const struct entry *en, size_t p, size_t e,
+                       uint64_t head)
 {
     const unsigned char *s = m->text, *name = en->name;
     size_t len = m->len, j = e;
 
-    if (en->word_len != e - p) {
+    if (en->word_len != e - p || (head | en->fold) != en->head) {
         return 0;
     }
     if (en->caseless) {
-        for (size_t i = 0; i < en->word_len; i++) {
+        for (size_t i = 8; i < en->word_len; i++) {
             if (fold(s[p + i]) != name[i]) {
                 return 0;
             }
         }
-    } else if (memcmp(s + p, name, en->word_len) != 0) {
+    } else if (en->word_len > 8 && memcmp(s + p + 8, name + 8, en->word_len - 8) != 0) {
         return 0;
     }
     if (en->len == en->word_len) {
@@ -800,9 +821,8 @@ static size_t match_at(const mt_matcher *m, const struct entry *en, size_t p, si
     return boundary_after(s, j, len) ? j : 0;
 }
 
-static int push_hit(mt_matcher *m, unsigned group, size_t start, size_t end, unsigned pattern)
+static int push_hit(mt_matcher *m, struct hitvec *h, size_t start, size_t end, unsigned pattern)
 {
-    struct hitvec *h = &m->cand[group];
     if (h->n == h->cap) {
         size_t cap = h->cap ? h->cap * 2 : 256;
         mt_hit *v = realloc(h->v, cap * sizeof(*v));
@@ -817,28 +837,23 @@ static int push_hit(mt_matcher *m, unsigned group, size_t start, size_t end, uns
     return 0;
 }
 
-/* The first name of each group in bucket sl, not yet found (found[g]),
- * that matches at the word s[p..e), as a candidate hit; nonzero when out
- * of memory. */
-static int match_bucket(mt_matcher *m, const struct slot *sl, size_t p, size_t e, int *found)
+/* The first name of each group in bucket sl, not yet found or skipped
+ * (to[g] != 0), that matches at the word s[p..e) (head as for match_at):
+ * its end in to[g] and its pattern in pattern[g]. */
+static void match_bucket(const mt_matcher *m, const struct slot *sl, size_t p, size_t e,
+                         uint64_t head, size_t *to, unsigned *pattern)
 {
     const struct entry *en = m->entries + sl->first, *end = en + sl->n;
 
     for (; en < end; en++) {
-        size_t to;
-        if (found[en->group]) {
-            continue;
+        if (to[en->group] == 0) {
+            size_t t = match_at(m, en, p, e, head);
+            if (t != 0) {
+                to[en->group] = t;
+                pattern[en->group] = en->pattern;
+            }
         }
-        to = match_at(m, en, p, e);
-        if (to == 0) {
-            continue;
-        }
-        if (push_hit(m, en->group, p, to, en->pattern) != 0) {
-            return 1;
-        }
-        found[en->group] = 1;
     }
-    return 0;
 }
 
 /* The word after offset e (m->words made): its start, and its end in
@@ -867,25 +882,46 @@ static size_t next_word(const mt_matcher *m, size_t e, size_t *end)
     return p;
 }
 
-/* The longest name of each group that matches at the word s[p..e) whose
- * key is key, its slot sl, as a candidate hit; nonzero when out of
- * memory. A name of two words or more ends past the next word, so it is
- * longer than any of one word: those are tried first. */
+/* The longest name of each group that matches at the word s[p..e), whose
+ * key is key and slot sl, as a hit; nonzero when out of memory. A name of
+ * two words or more ends past the next word, so it is longer than any of
+ * one word: those are tried first. Without raw names, the words come in
+ * order and the hits of all groups go straight into m->out (ties: group 0
+ * first), each group's leftmost-longest kept as they come (m->last_end);
+ * with them, each group's candidates go into m->cand for resolve. */
 static int match_word(mt_matcher *m, const struct slot *sl, uint64_t key, size_t p, size_t e)
 {
-    int found[MT_MAX_GROUPS] = {0};
+    size_t to[MT_MAX_GROUPS];
+    unsigned pattern[MT_MAX_GROUPS];
+    uint64_t head = load_tail(m->text + p, e - p, m->text + m->len);
 
+    for (int g = 0; g < MT_MAX_GROUPS; g++) {
+        /* inside the group's last hit, 1, is no end a match can have */
+        to[g] = p < m->last_end[g];
+    }
     if (sl->multi) {
         size_t e2, p2 = next_word(m, e, &e2);
         if (p2 != 0) {
             const struct slot *pair =
                 find_slot(m, pair_key(key, word_key(m->text + p2, e2 - p2, m->text + m->len)));
-            if (pair != NULL && match_bucket(m, pair, p, e, found) != 0) {
-                return 1;
+            if (pair != NULL) {
+                match_bucket(m, pair, p, e, head, to, pattern);
             }
         }
     }
-    return match_bucket(m, sl, p, e, found);
+    match_bucket(m, sl, p, e, head, to, pattern);
+    for (int g = 0; g < MT_MAX_GROUPS; g++) {
+        if (to[g] <= 1) {
+            continue;
+        }
+        if (push_hit(m, m->raw_db == NULL ? &m->out : &m->cand[g], p, to[g], pattern[g]) != 0) {
+            return 1;
+        }
+        if (m->raw_db == NULL) {
+            m->last_end[g] = to[g];
+        }
+    }
+    return 0;
 }
 
 enum { WORDS_COUNT, WORDS_KEYS, WORDS_MATCH };
@@ -951,7 +987,7 @@ static int on_raw(unsigned id, unsigned long long from, unsigned long long to, u
     if (!boundary_before(m->text, (size_t)from) || !boundary_after(m->text, (size_t)to, m->len)) {
         return 0;
     }
-    return push_hit(m, m->group[id], (size_t)from, (size_t)to, id);
+    return push_hit(m, &m->cand[m->group[id]], (size_t)from, (size_t)to, id);
 }
 
 static int hit_before(const mt_hit *x, const mt_hit *y)
@@ -1015,7 +1051,9 @@ int mt_scan(mt_matcher *m, const char *text, size_t len, const mt_hit **hits, si
     }
     for (int g = 0; g < MT_MAX_GROUPS; g++) {
         m->cand[g].n = 0;
+        m->last_end[g] = 0;
     }
+    m->out.n = 0;
     m->text = (const unsigned char *)text;
     m->len = len;
     m->oom = 0;
@@ -1024,7 +1062,13 @@ int mt_scan(mt_matcher *m, const char *text, size_t len, const mt_hit **hits, si
             return NL_ENOMEM;
         }
     }
-    if (m->raw_db != NULL) {
+    if (m->raw_db == NULL) {
+        /* the hits came in order, leftmost-longest in each group */
+        *hits = m->out.v;
+        *n = m->out.n;
+        return 0;
+    }
+    {
         hs_error_t err =
             hs_scan(m->raw_db, len > 0 ? text : "", (unsigned)len, 0, m->raw_scratch, on_raw, m);
         if (m->oom || (err != HS_SUCCESS && err != HS_SCAN_TERMINATED)) {
