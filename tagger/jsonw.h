@@ -68,18 +68,35 @@ static inline char *jw_reserve(jw *w, size_t n)
     return w->p + w->len;
 }
 
-/* v in decimal at p; returns the end. */
-static inline char *jw_put_uint(char *p, uint32_t v)
+/* v in decimal at p; returns the end. Two digits at a time from a table,
+ * written in place from the last: offsets are most of the numbers the
+ * tagger writes. */
+static inline char *jw_put_uint(char *p, uint64_t v)
 {
-    char tmp[10];
-    size_t i = sizeof(tmp);
+    static const char pairs[201] = "00010203040506070809101112131415161718192021222324252627282930"
+                                   "31323334353637383940414243444546474849505152535455565758596061"
+                                   "62636465666768697071727374757677787980818283848586878889909192"
+                                   "93949596979899";
+    size_t n = 1;
+    char *q;
 
-    do {
-        tmp[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    memcpy(p, tmp + i, sizeof(tmp) - i);
-    return p + (sizeof(tmp) - i);
+    for (uint64_t x = v; x >= 10; x /= 10) {
+        n++;
+    }
+    q = p + n;
+    while (v >= 100) {
+        unsigned d = (unsigned)(v % 100) * 2;
+        v /= 100;
+        *--q = pairs[d + 1];
+        *--q = pairs[d];
+    }
+    if (v >= 10) {
+        *--q = pairs[v * 2 + 1];
+        *--q = pairs[v * 2];
+    } else {
+        *--q = (char)('0' + v);
+    }
+    return p + n;
 }
 
 #define jw_put_lit(p, s) (memcpy((p), (s), sizeof(s) - 1), (p) + sizeof(s) - 1)
@@ -95,14 +112,10 @@ static inline void jw_end(jw *w)
 
 static inline void jw_uint(jw *w, uint64_t v)
 {
-    char tmp[24];
-    size_t i = sizeof(tmp);
-
-    do {
-        tmp[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    jw_raw(w, tmp + i, sizeof(tmp) - i);
+    char *p = jw_reserve(w, 20);
+    if (p != NULL) {
+        w->len += (size_t)(jw_put_uint(p, v) - p);
+    }
 }
 
 /* Length of the longest prefix of s[0, n) that JSON takes as it is (no

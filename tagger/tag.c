@@ -367,6 +367,22 @@ static int is_space_at(const char *s, size_t len, size_t i)
            (c == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] == 0xa0);
 }
 
+/* ASCII classes, the same in every locale (and no call per byte). */
+static int is_digit(char c)
+{
+    return (unsigned char)(c - '0') < 10;
+}
+
+static int is_upper(unsigned char c)
+{
+    return (unsigned char)(c - 'A') < 26;
+}
+
+static int is_alpha(unsigned char c)
+{
+    return (unsigned char)((c | 0x20) - 'a') < 26;
+}
+
 /* Abbreviations after which a period does not end a sentence. */
 static int is_abbreviation(const char *w, size_t n)
 {
@@ -385,7 +401,7 @@ static int is_abbreviation(const char *w, size_t n)
                 A("e.g"), A("i.e"),  A("approx"), A("Amb"),  A("Adm"),  A("Maj"),  A("Sgt"),
                 A("Pres")};
 #undef A
-    if (n == 1 && isupper((unsigned char)w[0])) {
+    if (n == 1 && is_upper((unsigned char)w[0])) {
         return 1; /* an initial: "J. Smith", "D.C." */
     }
     if (n > 6) {
@@ -424,14 +440,14 @@ static size_t sentence_end(const char *s, size_t len, size_t i)
     }
     if (k < len && s[k] != '\n') {
         c = (unsigned char)s[k];
-        if (!(isupper(c) || isdigit(c) || c == '"' || c == '\'' || c == '(' || c == '[' ||
+        if (!(is_upper(c) || is_digit((char)c) || c == '"' || c == '\'' || c == '(' || c == '[' ||
               c >= 0xc3)) {
             return 0; /* "the U.S. and", "approx. ten" */
         }
     }
     if (s[i] == '.') {
         size_t w = i;
-        while (w > 0 && (isalpha((unsigned char)s[w - 1]) || s[w - 1] == '.')) {
+        while (w > 0 && (is_alpha((unsigned char)s[w - 1]) || s[w - 1] == '.')) {
             w--;
         }
         if (w < i && is_abbreviation(s + w, i - w)) {
@@ -439,11 +455,6 @@ static size_t sentence_end(const char *s, size_t len, size_t i)
         }
     }
     return j;
-}
-
-static int is_digit(char c)
-{
-    return (unsigned char)(c - '0') < 10;
 }
 
 /* The first of '.', '!', '?', '\n' or a digit in s[pos, len), or len: 16
