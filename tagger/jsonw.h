@@ -80,8 +80,13 @@ static inline char *jw_put_uint(char *p, uint64_t v)
     size_t n = 1;
     char *q;
 
-    for (uint64_t x = v; x >= 10; x /= 10) {
-        n++;
+    if (v >= 100000) {
+        for (uint64_t x = v / 100000; x > 0; x /= 10) {
+            n++;
+        }
+        n += 4;
+    } else {
+        n += (v >= 10) + (v >= 100) + (v >= 1000) + (v >= 10000);
     }
     q = p + n;
     while (v >= 100) {
@@ -144,6 +149,25 @@ static inline size_t jw_plain_prefix(const char *s, size_t n)
         }
     }
     return n;
+}
+
+/* Whether s[0, n) is all plain (jw_plain_prefix), for a short string
+ * whose buffer goes on to at least limit: one 16-byte load when s + 16
+ * fits below it. */
+static inline int jw_plain_short(const char *s, size_t n, const char *limit)
+{
+#if defined(__SSE2__)
+    if (n <= 16 && limit - s >= 16) {
+        const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+        const __m128i ctl = _mm_set1_epi8(0x1f);
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
+        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
+                                 _mm_cmpeq_epi8(_mm_max_epu8(x, ctl), ctl));
+        return ((unsigned)_mm_movemask_epi8(m) & ((1u << n) - 1)) == 0;
+    }
+#endif
+    (void)limit;
+    return jw_plain_prefix(s, n) == n;
 }
 
 /* "s" with JSON escapes. */

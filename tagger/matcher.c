@@ -34,14 +34,18 @@ struct entry {
 /* A bucket of the key table: entries[first .. first + n) share the key.
  * The key is that of a name's first word, for the names of one word (and
  * maybe punctuation after it), or pair_key of its first two words for the
- * others; a first word's slot says in multi whether names of more words
- * begin with it (then it may hold no entry of its own). key 0 marks an
- * empty slot (word_key never returns 0). */
+ * others. groups has bit g set when the bucket holds names of group g; a
+ * first word's slot has bit g of multi set when names of group g of more
+ * words begin with it (then it may hold no entry of its own). key 0 marks
+ * an empty slot (word_key never returns 0). */
 struct slot {
     uint64_t key;
     uint32_t first;
-    uint32_t n : 31, multi : 1;
+    uint32_t n : 28, groups : 2, multi : 2;
 };
+
+#define MT_MAX_ENTRIES ((1u << 28) - 1)
+_Static_assert(MT_MAX_GROUPS <= 2, "struct slot has two bits of groups");
 
 struct hitvec {
     mt_hit *v;
@@ -81,6 +85,8 @@ struct mt_matcher {
     const unsigned char *text;
     size_t len;
     size_t last_end[MT_MAX_GROUPS]; /* of the last hit in each group; 0 with raw names */
+    size_t next_p;                  /* a word whose key match_word made, and the key */
+    uint64_t next_key;
     struct hitvec cand[MT_MAX_GROUPS];
     struct hitvec out;
     int oom;
@@ -428,6 +434,9 @@ static int build_index(mt_matcher *m, struct keyed *v, size_t n, char *errbuf, s
         }
         v[u++] = v[i];
     }
+    if (u > MT_MAX_ENTRIES) {
+        return nl_errf(errbuf, errlen, NL_EINVAL, "more than %u distinct names", MT_MAX_ENTRIES);
+    }
     qsort(v, u, sizeof(*v), cmp_bucket);
     for (size_t i = 0; i < u; i++) {
         /* a bucket each, and at most one first-word slot per entry */
@@ -450,8 +459,9 @@ static int build_index(mt_matcher *m, struct keyed *v, size_t n, char *errbuf, s
             sl->first = (uint32_t)i;
         }
         sl->n++;
+        sl->groups |= 1u << v[i].e.group;
         if (v[i].key != v[i].first) {
-            slot_of(m, v[i].first)->multi = 1;
+            slot_of(m, v[i].first)->multi |= 1u << v[i].e.group;
         }
         m->filter[bit >> 6] |= (uint64_t)1 << (bit & 63);
     }
@@ -892,18 +902,26 @@ static size_t next_word(const mt_matcher *m, size_t e, size_t *end)
 static int match_word(mt_matcher *m, const struct slot *sl, uint64_t key, size_t p, size_t e)
 {
     size_t to[MT_MAX_GROUPS];
-    unsigned pattern[MT_MAX_GROUPS];
-    uint64_t head = load_tail(m->text + p, e - p, m->text + m->len);
+    unsigned pattern[MT_MAX_GROUPS], open = 0;
+    uint64_t head;
 
     for (int g = 0; g < MT_MAX_GROUPS; g++) {
         /* inside the group's last hit, 1, is no end a match can have */
         to[g] = p < m->last_end[g];
+        open |= (unsigned)(to[g] == 0) << g;
     }
-    if (sl->multi) {
+    if (((sl->groups | sl->multi) & open) == 0) {
+        return 0; /* "Korea" in "North Korea" */
+    }
+    head = load_tail(m->text + p, e - p, m->text + m->len);
+    if (sl->multi & open) {
         size_t e2, p2 = next_word(m, e, &e2);
         if (p2 != 0) {
-            const struct slot *pair =
-                find_slot(m, pair_key(key, word_key(m->text + p2, e2 - p2, m->text + m->len)));
+            const struct slot *pair;
+            /* the next word comes up next in scan_words: its key is kept */
+            m->next_p = p2;
+            m->next_key = word_key(m->text + p2, e2 - p2, m->text + m->len);
+            pair = find_slot(m, pair_key(key, m->next_key));
             if (pair != NULL) {
                 match_bucket(m, pair, p, e, head, to, pattern);
             }
@@ -928,8 +946,7 @@ enum { WORDS_COUNT, WORDS_KEYS, WORDS_MATCH };
 
 /* Goes through the words of m->text (m->words made): counts them
  * (WORDS_COUNT), counts those whose key is in the table (WORDS_KEYS), or
- * collects the candidate hits (WORDS_MATCH; returns (size_t)-1 when out of
- * memory). */
+ * collects the hits (WORDS_MATCH; returns (size_t)-1 when out of memory). */
 static size_t scan_words(mt_matcher *m, int what)
 {
     const unsigned char *s = m->text;
@@ -937,6 +954,7 @@ static size_t scan_words(mt_matcher *m, int what)
     size_t len = m->len, nblk = (len + 63) / 64, count = 0;
     uint64_t prev = 0;
 
+    m->next_p = SIZE_MAX;
     for (size_t b = 0; b < nblk; b++) {
         uint64_t w = words[b], starts = w & ~((w << 1) | prev);
         prev = w >> 63;
@@ -960,7 +978,7 @@ static size_t scan_words(mt_matcher *m, int what)
                 count++;
                 continue;
             }
-            key = word_key(s + p, e - p, s + len);
+            key = p == m->next_p ? m->next_key : word_key(s + p, e - p, s + len);
             if (!filter_has(m, key)) {
                 continue;
             }

@@ -383,36 +383,65 @@ static int is_alpha(unsigned char c)
     return (unsigned char)((c | 0x20) - 'a') < 26;
 }
 
-/* Abbreviations after which a period does not end a sentence. */
+/* w[0, n), n <= 8, as the low bytes of a word, so that a short word is
+ * compared with another in one step. */
+static uint64_t pack8(const char *w, size_t n)
+{
+    uint64_t x = 0;
+    for (size_t i = 0; i < n; i++) {
+        x |= (uint64_t)(unsigned char)w[i] << (8 * i);
+    }
+    return x;
+}
+
+/* Abbreviations after which a period does not end a sentence, each
+ * packed as pack8 packs it (K: up to six characters). */
+#define K_(a, b, c, d, e, f, ...)                                                                  \
+    ((uint64_t)(unsigned char)(a) | (uint64_t)(unsigned char)(b) << 8 |                            \
+     (uint64_t)(unsigned char)(c) << 16 | (uint64_t)(unsigned char)(d) << 24 |                     \
+     (uint64_t)(unsigned char)(e) << 32 | (uint64_t)(unsigned char)(f) << 40)
+#define K(...) K_(__VA_ARGS__, 0, 0, 0, 0, 0, 0)
+static const uint64_t abbreviations[] = {K('M', 'r'),           K('M', 'r', 's'),
+                                         K('M', 's'),           K('D', 'r'),
+                                         K('P', 'r', 'o', 'f'), K('S', 't'),
+                                         K('G', 'e', 'n'),      K('S', 'e', 'n'),
+                                         K('R', 'e', 'p'),      K('G', 'o', 'v'),
+                                         K('L', 't'),           K('C', 'o', 'l'),
+                                         K('C', 'a', 'p', 't'), K('J', 'r'),
+                                         K('S', 'r'),           K('N', 'o'),
+                                         K('V', 'o', 'l'),      K('v', 's'),
+                                         K('e', 't', 'c'),      K('I', 'n', 'c'),
+                                         K('L', 't', 'd'),      K('C', 'o'),
+                                         K('C', 'o', 'r', 'p'), K('J', 'a', 'n'),
+                                         K('F', 'e', 'b'),      K('M', 'a', 'r'),
+                                         K('A', 'p', 'r'),      K('J', 'u', 'n'),
+                                         K('J', 'u', 'l'),      K('A', 'u', 'g'),
+                                         K('S', 'e', 'p'),      K('S', 'e', 'p', 't'),
+                                         K('O', 'c', 't'),      K('N', 'o', 'v'),
+                                         K('D', 'e', 'c'),      K('e', '.', 'g'),
+                                         K('i', '.', 'e'),      K('a', 'p', 'p', 'r', 'o', 'x'),
+                                         K('A', 'm', 'b'),      K('A', 'd', 'm'),
+                                         K('M', 'a', 'j'),      K('S', 'g', 't'),
+                                         K('P', 'r', 'e', 's')};
+#undef K
+#undef K_
+
 static int is_abbreviation(const char *w, size_t n)
 {
-#define A(s)                                                                                       \
-    {                                                                                              \
-        s, sizeof(s) - 1                                                                           \
-    }
-    static const struct {
-        const char *s;
-        size_t n;
-    } abbr[] = {A("Mr"),  A("Mrs"),  A("Ms"),     A("Dr"),   A("Prof"), A("St"),   A("Gen"),
-                A("Sen"), A("Rep"),  A("Gov"),    A("Lt"),   A("Col"),  A("Capt"), A("Jr"),
-                A("Sr"),  A("No"),   A("Vol"),    A("vs"),   A("etc"),  A("Inc"),  A("Ltd"),
-                A("Co"),  A("Corp"), A("Jan"),    A("Feb"),  A("Mar"),  A("Apr"),  A("Jun"),
-                A("Jul"), A("Aug"),  A("Sep"),    A("Sept"), A("Oct"),  A("Nov"),  A("Dec"),
-                A("e.g"), A("i.e"),  A("approx"), A("Amb"),  A("Adm"),  A("Maj"),  A("Sgt"),
-                A("Pres")};
-#undef A
+    uint64_t x;
+    int hit = 0;
+
     if (n == 1 && is_upper((unsigned char)w[0])) {
         return 1; /* an initial: "J. Smith", "D.C." */
     }
     if (n > 6) {
         return 0;
     }
-    for (size_t i = 0; i < sizeof(abbr) / sizeof(abbr[0]); i++) {
-        if (abbr[i].n == n && abbr[i].s[0] == w[0] && memcmp(abbr[i].s, w, n) == 0) {
-            return 1;
-        }
+    x = pack8(w, n);
+    for (size_t i = 0; i < sizeof(abbreviations) / sizeof(abbreviations[0]); i++) {
+        hit |= abbreviations[i] == x;
     }
-    return 0;
+    return hit;
 }
 
 /* Where a sentence ending at the terminator s[i] ends (after closing
@@ -802,10 +831,10 @@ static void write_span(jw *w, int field, uint32_t start, uint32_t end)
 
 /* One mention, the hot path of the output: a surface with nothing to
  * escape (nearly every one) is written in one reserved stretch. */
-static void write_mention(jw *w, const struct mention *m, const char *src)
+static void write_mention(jw *w, const struct mention *m, const char *src, size_t src_len)
 {
     size_t n = m->end - m->start;
-    char *p = jw_plain_prefix(src + m->start, n) == n ? jw_reserve(w, n + 80) : NULL;
+    char *p = jw_plain_short(src + m->start, n, src + src_len) ? jw_reserve(w, n + 80) : NULL;
 
     if (p != NULL) {
         char *q = m->field == TITLE ? jw_put_lit(p, "{\"field\":\"title\",\"start\":")
@@ -847,11 +876,14 @@ static void write_json(const watchlist *wl, wl_tags *t, const wl_doc *doc)
         for (uint32_t k = t->a_head[a]; k != NONE && listed < WL_MAX_MENTIONS;
              k = t->m[k].next, listed++) {
             const struct mention *m = &t->m[k];
-            const char *src = m->field == TITLE ? doc->title : doc->text;
             if (listed > 0) {
                 jw_lit(w, ",");
             }
-            write_mention(w, m, src);
+            if (m->field == TITLE) {
+                write_mention(w, m, doc->title, doc->title_len);
+            } else {
+                write_mention(w, m, doc->text, doc->text_len);
+            }
         }
         jw_lit(w, "]");
         if (t->a_count[a] > WL_MAX_MENTIONS) {
