@@ -68,40 +68,43 @@ static inline char *jw_reserve(jw *w, size_t n)
     return w->p + w->len;
 }
 
-/* v in decimal at p; returns the end. Two digits at a time from a table,
- * written in place from the last: offsets are most of the numbers the
- * tagger writes. */
+/* v < 10^8 as eight ASCII digits, leading zeros included, in memory
+ * order (the first digit in the lowest byte), minus '0' in each byte: the
+ * halves, quarters and digits split in the lanes of one word at once. */
+static inline uint64_t jw_digits8(uint32_t v)
+{
+    uint64_t hi = v / 10000, y = hi | (uint64_t)(v - hi * 10000) << 32;
+    uint64_t c = ((y * 10486) >> 20) & 0x0000007f0000007fULL; /* each 32-bit lane / 100 */
+    uint64_t z = c | (y - c * 100) << 16;
+    uint64_t t = ((z * 103) >> 10) & 0x000f000f000f000fULL; /* each 16-bit lane / 10 */
+    return t | (z - t * 10) << 8;
+}
+
+/* v in decimal at p; returns the end. Below 10^8 (every offset of a
+ * document under 100 MB), the digits are made in one word and stored in
+ * one go: p must have 8 bytes of room whatever the length. */
 static inline char *jw_put_uint(char *p, uint64_t v)
 {
-    static const char pairs[201] = "00010203040506070809101112131415161718192021222324252627282930"
-                                   "31323334353637383940414243444546474849505152535455565758596061"
-                                   "62636465666768697071727374757677787980818283848586878889909192"
-                                   "93949596979899";
-    size_t n = 1;
-    char *q;
-
-    if (v >= 100000) {
-        for (uint64_t x = v / 100000; x > 0; x /= 10) {
-            n++;
-        }
-        n += 4;
-    } else {
-        n += (v >= 10) + (v >= 100) + (v >= 1000) + (v >= 10000);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (v < 100000000) {
+        uint64_t d = jw_digits8((uint32_t)v);
+        /* leading zeros are the low bytes that are 0; v = 0 keeps one */
+        unsigned skip = d != 0 ? (unsigned)__builtin_ctzll(d) / 8 : 7;
+        d = (d >> (8 * skip)) + 0x3030303030303030ULL;
+        memcpy(p, &d, 8);
+        return p + 8 - skip;
     }
-    q = p + n;
-    while (v >= 100) {
-        unsigned d = (unsigned)(v % 100) * 2;
-        v /= 100;
-        *--q = pairs[d + 1];
-        *--q = pairs[d];
+#endif
+    {
+        char tmp[20];
+        size_t i = sizeof(tmp);
+        do {
+            tmp[--i] = (char)('0' + v % 10);
+            v /= 10;
+        } while (v != 0);
+        memcpy(p, tmp + i, sizeof(tmp) - i);
+        return p + (sizeof(tmp) - i);
     }
-    if (v >= 10) {
-        *--q = pairs[v * 2 + 1];
-        *--q = pairs[v * 2];
-    } else {
-        *--q = (char)('0' + v);
-    }
-    return p + n;
 }
 
 #define jw_put_lit(p, s) (memcpy((p), (s), sizeof(s) - 1), (p) + sizeof(s) - 1)

@@ -90,6 +90,8 @@ struct wl_tags {
     /* per actor, all in their rest state between documents */
     size_t cap_a;
     uint32_t *a_count, *a_head, *a_tail, *a_rank, *a_stamp;
+    uint32_t *a_unit;   /* 1 + the unit (actors_present) that last saw the actor */
+    uint32_t unit_seen; /* 1 + the unit whose actors a_unit holds, or 0 */
     unsigned char *a_named;
     uint32_t *order; /* actors of this document, in order of first mention */
     size_t n_order;
@@ -151,6 +153,7 @@ void wl_tags_free(wl_tags *t)
     free(t->a_tail);
     free(t->a_rank);
     free(t->a_stamp);
+    free(t->a_unit);
     free(t->a_named);
     free(t->order);
     free(t->e_count);
@@ -169,8 +172,8 @@ static int fit_watchlist(wl_tags *t, const watchlist *wl)
 {
     if (wl->n_actors > t->cap_a) {
         size_t n = wl->n_actors;
-        uint32_t **arrs[] = {&t->a_count, &t->a_head,  &t->a_tail,
-                             &t->a_rank,  &t->a_stamp, &t->order};
+        uint32_t **arrs[] = {&t->a_count, &t->a_head, &t->a_tail, &t->a_rank,
+                             &t->a_stamp, &t->order,  &t->a_unit};
         for (size_t i = 0; i < sizeof(arrs) / sizeof(arrs[0]); i++) {
             uint32_t *a = realloc(*arrs[i], n * sizeof(uint32_t));
             if (a == NULL) {
@@ -185,6 +188,7 @@ static int fit_watchlist(wl_tags *t, const watchlist *wl)
         t->a_named = named;
         memset(t->a_count, 0, n * sizeof(uint32_t));
         memset(t->a_stamp, 0, n * sizeof(uint32_t));
+        memset(t->a_unit, 0, n * sizeof(uint32_t));
         memset(t->a_named, 0, n);
         t->cap_a = n;
     }
@@ -212,6 +216,7 @@ static void reset(wl_tags *t)
         uint32_t a = t->order[i];
         t->a_count[a] = 0;
         t->a_stamp[a] = 0;
+        t->a_unit[a] = 0;
         t->a_named[a] = 0;
     }
     for (size_t i = 0; i < t->n_e_order; i++) {
@@ -224,6 +229,7 @@ static void reset(wl_tags *t)
     t->n_m = t->n_t = t->n_s = t->n_p = t->n_links = t->n_r = t->n_years = 0;
     t->years_oom = 0;
     t->n_order = t->n_e_order = t->n_ids = 0;
+    t->unit_seen = 0;
     t->out.len = 0;
     t->out.oom = 0;
     t->ok = 0;
@@ -394,42 +400,19 @@ static uint64_t pack8(const char *w, size_t n)
     return x;
 }
 
-/* Abbreviations after which a period does not end a sentence, each
- * packed as pack8 packs it (K: up to six characters). */
+/* Abbreviations after which a period does not end a sentence: Mr Mrs Ms
+ * Dr Prof St Gen Sen Rep Gov Lt Col Capt Jr Sr No Vol vs etc Inc Ltd Co
+ * Corp, the months, e.g, i.e, approx, Amb Adm Maj Sgt Pres; each packed as
+ * pack8 packs it (K: up to six characters), by first letter. */
 #define K_(a, b, c, d, e, f, ...)                                                                  \
     ((uint64_t)(unsigned char)(a) | (uint64_t)(unsigned char)(b) << 8 |                            \
      (uint64_t)(unsigned char)(c) << 16 | (uint64_t)(unsigned char)(d) << 24 |                     \
      (uint64_t)(unsigned char)(e) << 32 | (uint64_t)(unsigned char)(f) << 40)
 #define K(...) K_(__VA_ARGS__, 0, 0, 0, 0, 0, 0)
-static const uint64_t abbreviations[] = {K('M', 'r'),           K('M', 'r', 's'),
-                                         K('M', 's'),           K('D', 'r'),
-                                         K('P', 'r', 'o', 'f'), K('S', 't'),
-                                         K('G', 'e', 'n'),      K('S', 'e', 'n'),
-                                         K('R', 'e', 'p'),      K('G', 'o', 'v'),
-                                         K('L', 't'),           K('C', 'o', 'l'),
-                                         K('C', 'a', 'p', 't'), K('J', 'r'),
-                                         K('S', 'r'),           K('N', 'o'),
-                                         K('V', 'o', 'l'),      K('v', 's'),
-                                         K('e', 't', 'c'),      K('I', 'n', 'c'),
-                                         K('L', 't', 'd'),      K('C', 'o'),
-                                         K('C', 'o', 'r', 'p'), K('J', 'a', 'n'),
-                                         K('F', 'e', 'b'),      K('M', 'a', 'r'),
-                                         K('A', 'p', 'r'),      K('J', 'u', 'n'),
-                                         K('J', 'u', 'l'),      K('A', 'u', 'g'),
-                                         K('S', 'e', 'p'),      K('S', 'e', 'p', 't'),
-                                         K('O', 'c', 't'),      K('N', 'o', 'v'),
-                                         K('D', 'e', 'c'),      K('e', '.', 'g'),
-                                         K('i', '.', 'e'),      K('a', 'p', 'p', 'r', 'o', 'x'),
-                                         K('A', 'm', 'b'),      K('A', 'd', 'm'),
-                                         K('M', 'a', 'j'),      K('S', 'g', 't'),
-                                         K('P', 'r', 'e', 's')};
-#undef K
-#undef K_
 
 static int is_abbreviation(const char *w, size_t n)
 {
     uint64_t x;
-    int hit = 0;
 
     if (n == 1 && is_upper((unsigned char)w[0])) {
         return 1; /* an initial: "J. Smith", "D.C." */
@@ -438,11 +421,56 @@ static int is_abbreviation(const char *w, size_t n)
         return 0;
     }
     x = pack8(w, n);
-    for (size_t i = 0; i < sizeof(abbreviations) / sizeof(abbreviations[0]); i++) {
-        hit |= abbreviations[i] == x;
+    switch (w[0]) {
+    case 'A': /* Adm Amb Apr Aug */
+        return x == K('A', 'd', 'm') || x == K('A', 'm', 'b') || x == K('A', 'p', 'r') ||
+               x == K('A', 'u', 'g');
+    case 'C': /* Capt Co Col Corp */
+        return x == K('C', 'a', 'p', 't') || x == K('C', 'o') || x == K('C', 'o', 'l') ||
+               x == K('C', 'o', 'r', 'p');
+    case 'D': /* Dec Dr */
+        return x == K('D', 'e', 'c') || x == K('D', 'r');
+    case 'F': /* Feb */
+        return x == K('F', 'e', 'b');
+    case 'G': /* Gen Gov */
+        return x == K('G', 'e', 'n') || x == K('G', 'o', 'v');
+    case 'I': /* Inc */
+        return x == K('I', 'n', 'c');
+    case 'J': /* Jan Jr Jul Jun */
+        return x == K('J', 'a', 'n') || x == K('J', 'r') || x == K('J', 'u', 'l') ||
+               x == K('J', 'u', 'n');
+    case 'L': /* Lt Ltd */
+        return x == K('L', 't') || x == K('L', 't', 'd');
+    case 'M': /* Maj Mar Mr Mrs Ms */
+        return x == K('M', 'a', 'j') || x == K('M', 'a', 'r') || x == K('M', 'r') ||
+               x == K('M', 'r', 's') || x == K('M', 's');
+    case 'N': /* No Nov */
+        return x == K('N', 'o') || x == K('N', 'o', 'v');
+    case 'O': /* Oct */
+        return x == K('O', 'c', 't');
+    case 'P': /* Pres Prof */
+        return x == K('P', 'r', 'e', 's') || x == K('P', 'r', 'o', 'f');
+    case 'R': /* Rep */
+        return x == K('R', 'e', 'p');
+    case 'S': /* Sen Sep Sept Sgt Sr St */
+        return x == K('S', 'e', 'n') || x == K('S', 'e', 'p') || x == K('S', 'e', 'p', 't') ||
+               x == K('S', 'g', 't') || x == K('S', 'r') || x == K('S', 't');
+    case 'V': /* Vol */
+        return x == K('V', 'o', 'l');
+    case 'a': /* approx */
+        return x == K('a', 'p', 'p', 'r', 'o', 'x');
+    case 'e': /* e.g etc */
+        return x == K('e', '.', 'g') || x == K('e', 't', 'c');
+    case 'i': /* i.e */
+        return x == K('i', '.', 'e');
+    case 'v': /* vs */
+        return x == K('v', 's');
+    default:
+        return 0;
     }
-    return hit;
 }
+#undef K
+#undef K_
 
 /* Where a sentence ending at the terminator s[i] ends (after closing
  * quotes and brackets), or 0 if s[i] does not end one. */
@@ -476,7 +504,8 @@ static size_t sentence_end(const char *s, size_t len, size_t i)
     }
     if (s[i] == '.') {
         size_t w = i;
-        while (w > 0 && (is_alpha((unsigned char)s[w - 1]) || s[w - 1] == '.')) {
+        /* no abbreviation is longer than 6: 7 bytes back is far enough */
+        while (w > 0 && i - w <= 7 && (is_alpha((unsigned char)s[w - 1]) || s[w - 1] == '.')) {
             w--;
         }
         if (w < i && is_abbreviation(s + w, i - w)) {
@@ -755,28 +784,33 @@ static int dated_elsewhere(const wl_tags *t, const struct sent *st, int32_t from
     return st->ny > 0;
 }
 
-/* Whether the unit of sentences [s0, s1) mentions enough of e's actors. */
-static int actors_present(const wl_tags *t, const struct wl_event *e, size_t s0, size_t s1)
+/* Whether the unit of sentences [s0, s1), number unit, mentions enough of
+ * e's actors. The actors a unit mentions are marked once (a_unit) for all
+ * the triggers and events that ask about it in a row: a paragraph full of
+ * triggers is read once, not once per trigger and event. */
+static int actors_present(wl_tags *t, const struct wl_event *e, size_t s0, size_t s1, uint32_t unit)
 {
     uint64_t seen = 0;
     size_t n = 0;
 
-    for (size_t si = s0; si < s1; si++) {
-        if (t->s[si].m0 == NONE) {
-            continue;
-        }
-        for (uint32_t i = t->s[si].m0; i < t->s[si].m1; i++) {
-            for (size_t k = 0; k < e->n_actors && k < 64; k++) {
-                if (e->actors[k] == t->m[i].actor && !(seen & (1ULL << k))) {
-                    seen |= 1ULL << k;
-                    if (++n >= e->min_actors && (seen & e->required) == e->required) {
-                        return 1;
-                    }
-                }
+    if (t->unit_seen != unit + 1) {
+        for (size_t si = s0; si < s1; si++) {
+            if (t->s[si].m0 == NONE) {
+                continue;
+            }
+            for (uint32_t i = t->s[si].m0; i < t->s[si].m1; i++) {
+                t->a_unit[t->m[i].actor] = unit + 1;
             }
         }
+        t->unit_seen = unit + 1;
     }
-    return 0;
+    for (size_t k = 0; k < e->n_actors && k < 64; k++) {
+        if (t->a_unit[e->actors[k]] == unit + 1) {
+            seen |= 1ULL << k;
+            n++;
+        }
+    }
+    return n >= e->min_actors && (seen & e->required) == e->required;
 }
 
 static int find_events(const watchlist *wl, wl_tags *t)
@@ -793,14 +827,16 @@ static int find_events(const watchlist *wl, wl_tags *t)
             size_t ev = cue->events[k];
             const struct wl_event *e = &wl->events[ev];
             size_t s0 = g->sent, s1 = g->sent + 1;
+            uint32_t unit = g->sent; /* sentences 0 .. n_s-1, then paragraphs */
             if (t->e_last[ev] == g->sent) {
                 continue; /* this sentence is already its evidence */
             }
             if (e->paragraph) {
                 s0 = t->p[st->para].s0;
                 s1 = t->p[st->para].s1;
+                unit = (uint32_t)t->n_s + st->para;
             }
-            if (!actors_present(t, e, s0, s1) || dated_elsewhere(t, st, e->from, e->to)) {
+            if (!actors_present(t, e, s0, s1, unit) || dated_elsewhere(t, st, e->from, e->to)) {
                 continue;
             }
             t->e_last[ev] = g->sent;
