@@ -259,15 +259,15 @@ static int to_regex(const mt_pattern *p, nl_buf *b)
 
 #define FOLD8 0x2020202020202020ULL
 
-/* The first n (1..8) bytes at s as the low bytes of a word (in memory
- * order), read without passing end. */
+/* The first n (1..8, never 0) bytes at s as the low bytes of a word (in
+ * memory order), read without passing end. */
 static inline uint64_t load_tail(const unsigned char *s, size_t n, const unsigned char *end)
 {
     uint64_t x = 0;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     if (end - s >= 8) {
         memcpy(&x, s, 8);
-        return n >= 8 ? x : x & ((1ULL << (8 * n)) - 1);
+        return x & (UINT64_MAX >> (64 - 8 * n));
     }
 #endif
     (void)end;
@@ -283,19 +283,22 @@ static inline uint64_t load_tail(const unsigned char *s, size_t n, const unsigne
  * candidate is compared byte by byte before it counts. Never 0. */
 static inline uint64_t word_key(const unsigned char *s, size_t n, const unsigned char *end)
 {
-    uint64_t h = (uint64_t)n * 0x9e3779b97f4a7c15ULL, x;
+    uint64_t h = 0, x;
 
-    while (n >= 8) {
-        x = load_tail(s, 8, end);
-        h = (h ^ (x | FOLD8)) * 0xff51afd7ed558ccdULL;
-        h ^= h >> 32;
-        s += 8;
-        n -= 8;
+    if (n > 8) {
+        /* up to 8 bytes, the bytes alone tell words apart (a word holds no
+         * NUL); past that, so do the length and the bytes together */
+        h = (uint64_t)n * 0x9e3779b97f4a7c15ULL;
+        while (n > 8) {
+            x = load_tail(s, 8, end);
+            h = (h ^ (x | FOLD8)) * 0xff51afd7ed558ccdULL;
+            h ^= h >> 32;
+            s += 8;
+            n -= 8;
+        }
     }
-    if (n > 0) {
-        x = load_tail(s, n, end);
-        h = (h ^ (x | (FOLD8 & ((1ULL << (8 * n)) - 1)))) * 0xc4ceb9fe1a85ec53ULL;
-    }
+    x = load_tail(s, n, end);
+    h = (h ^ (x | (FOLD8 >> (64 - 8 * n)))) * 0xc4ceb9fe1a85ec53ULL;
     h ^= h >> 29;
     return h | 1;
 }
@@ -913,7 +916,7 @@ static int match_word(mt_matcher *m, const struct slot *sl, uint64_t key, size_t
     if (((sl->groups | sl->multi) & open) == 0) {
         return 0; /* "Korea" in "North Korea" */
     }
-    head = load_tail(m->text + p, e - p, m->text + m->len);
+    head = load_tail(m->text + p, e - p < 8 ? e - p : 8, m->text + m->len);
     if (sl->multi & open) {
         size_t e2, p2 = next_word(m, e, &e2);
         if (p2 != 0) {

@@ -853,16 +853,23 @@ static int find_events(const watchlist *wl, wl_tags *t)
 
 /* ---- output ---------------------------------------------------------------- */
 
+/* `{"field":"…","start":N,"end":N` at p (room for SPAN_MAX bytes); the end. */
+#define SPAN_MAX 64
+static char *put_span(char *p, int field, uint32_t start, uint32_t end)
+{
+    p = field == TITLE ? jw_put_lit(p, "{\"field\":\"title\",\"start\":")
+                       : jw_put_lit(p, "{\"field\":\"text\",\"start\":");
+    p = jw_put_uint(p, start);
+    p = jw_put_lit(p, ",\"end\":");
+    return jw_put_uint(p, end);
+}
+
 static void write_span(jw *w, int field, uint32_t start, uint32_t end)
 {
-    if (field == TITLE) {
-        jw_lit(w, "{\"field\":\"title\",\"start\":");
-    } else {
-        jw_lit(w, "{\"field\":\"text\",\"start\":");
+    char *p = jw_reserve(w, SPAN_MAX);
+    if (p != NULL) {
+        w->len += (size_t)(put_span(p, field, start, end) - p);
     }
-    jw_uint(w, start);
-    jw_lit(w, ",\"end\":");
-    jw_uint(w, end);
 }
 
 /* One mention, the hot path of the output: a surface with nothing to
@@ -870,14 +877,11 @@ static void write_span(jw *w, int field, uint32_t start, uint32_t end)
 static void write_mention(jw *w, const struct mention *m, const char *src, size_t src_len)
 {
     size_t n = m->end - m->start;
-    char *p = jw_plain_short(src + m->start, n, src + src_len) ? jw_reserve(w, n + 80) : NULL;
+    char *p =
+        jw_plain_short(src + m->start, n, src + src_len) ? jw_reserve(w, n + SPAN_MAX + 32) : NULL;
 
     if (p != NULL) {
-        char *q = m->field == TITLE ? jw_put_lit(p, "{\"field\":\"title\",\"start\":")
-                                    : jw_put_lit(p, "{\"field\":\"text\",\"start\":");
-        q = jw_put_uint(q, m->start);
-        q = jw_put_lit(q, ",\"end\":");
-        q = jw_put_uint(q, m->end);
+        char *q = put_span(p, m->field, m->start, m->end);
         q = jw_put_lit(q, ",\"surface\":\"");
         memcpy(q, src + m->start, n);
         q += n;
@@ -957,24 +961,31 @@ static void write_json(const watchlist *wl, wl_tags *t, const wl_doc *doc)
     jw_lit(w, "],\"relations\":[");
     for (size_t i = 0; i < t->n_r; i++) {
         const struct rel *r = &t->r[i];
-        if (i > 0) {
-            jw_lit(w, ",");
+        const struct wl_actor *a = &wl->actors[r->a], *b = &wl->actors[r->b];
+        char *p = jw_reserve(w, a->id_len + b->id_len + 64), *q;
+        if (p == NULL) {
+            break;
         }
         /* ids are slugs: nothing to escape */
-        jw_lit(w, "{\"actors\":[\"");
-        jw_raw(w, wl->actors[r->a].id, wl->actors[r->a].id_len);
-        jw_lit(w, "\",\"");
-        jw_raw(w, wl->actors[r->b].id, wl->actors[r->b].id_len);
-        jw_lit(w, "\"],\"count\":");
-        jw_uint(w, r->count);
-        jw_lit(w, ",\"sentences\":[");
+        q = i > 0 ? jw_put_lit(p, ",") : p;
+        q = jw_put_lit(q, "{\"actors\":[\"");
+        memcpy(q, a->id, a->id_len);
+        q = jw_put_lit(q + a->id_len, "\",\"");
+        memcpy(q, b->id, b->id_len);
+        q = jw_put_lit(q + b->id_len, "\"],\"count\":");
+        q = jw_put_uint(q, r->count);
+        q = jw_put_lit(q, ",\"sentences\":[");
+        w->len += (size_t)(q - p);
         for (uint32_t k = r->head; k != NONE; k = t->links[k].next) {
             const struct sent *s = &t->s[t->links[k].sent];
-            if (k != r->head) {
-                jw_lit(w, ",");
+            char *p = jw_reserve(w, SPAN_MAX + 2), *q;
+            if (p == NULL) {
+                break;
             }
-            write_span(w, s->field, s->start, s->end);
-            jw_lit(w, "}");
+            q = k != r->head ? jw_put_lit(p, ",") : p;
+            q = put_span(q, s->field, s->start, s->end);
+            q = jw_put_lit(q, "}");
+            w->len += (size_t)(q - p);
         }
         jw_lit(w, "]");
         if (r->count > WL_MAX_EVIDENCE) {
