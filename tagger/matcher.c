@@ -6,7 +6,6 @@
 #include "nl_text.h"
 
 #include <ctype.h>
-#include <stdio.h>
 #include <hs/hs.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -599,22 +598,6 @@ int mt_compile(const mt_pattern *patterns, size_t n, mt_matcher **out, char *err
     if (n_keyed > 0) {
         rc = build_index(m, keyed, n_keyed, errbuf, errlen);
     }
-    if (getenv("MT_DEBUG")) {
-        size_t maxb = 0, nk = 0, sum2 = 0;
-        for (size_t i = 0; m->slots && i < ((size_t)1 << m->slot_bits); i++) {
-            if (m->slots[i].key) {
-                nk++;
-                if (m->slots[i].n > maxb)
-                    maxb = m->slots[i].n;
-                sum2 += (size_t)m->slots[i].n * m->slots[i].n;
-            }
-        }
-        fprintf(stderr,
-                "mt: %zu names, %zu entries, %zu keys, max bucket %zu, sum n^2 %zu, raw %zu\n", n,
-                m->n_entries, nk, maxb, sum2, n_raw);
-        for (size_t i = 0; i < n_raw; i++)
-            fprintf(stderr, "raw: %s\n", patterns[raw[i]].text);
-    }
     if (rc == 0 && n_raw > 0) {
         rc = compile_raw(m, patterns, raw, n_raw, errbuf, errlen);
     }
@@ -909,8 +892,8 @@ static int match_word(mt_matcher *m, const struct slot *sl, uint64_t key, size_t
     uint64_t head;
 
     for (int g = 0; g < MT_MAX_GROUPS; g++) {
-        /* inside the group's last hit, 1, is no end a match can have */
-        to[g] = p < m->last_end[g];
+        /* inside the group's last hit: marked as found, with no end */
+        to[g] = p < m->last_end[g] ? SIZE_MAX : 0;
         open |= (unsigned)(to[g] == 0) << g;
     }
     if (((sl->groups | sl->multi) & open) == 0) {
@@ -932,7 +915,7 @@ static int match_word(mt_matcher *m, const struct slot *sl, uint64_t key, size_t
     }
     match_bucket(m, sl, p, e, head, to, pattern);
     for (int g = 0; g < MT_MAX_GROUPS; g++) {
-        if (to[g] <= 1) {
+        if (to[g] == 0 || to[g] == SIZE_MAX) {
             continue;
         }
         if (push_hit(m, m->raw_db == NULL ? &m->out : &m->cand[g], p, to[g], pattern[g]) != 0) {

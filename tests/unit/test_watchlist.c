@@ -7,6 +7,7 @@
 #endif
 
 #include "testutil.h"
+#include "jsonw.h"
 #include "nl_err.h"
 #include "watchlist.h"
 
@@ -347,6 +348,26 @@ static void assert_none(const char *text)
 }
 
 /* ---- loading ------------------------------------------------------------------ */
+
+START_TEST(test_json_numbers)
+{
+    /* the tagger's own integer writer, at every change in the number of
+     * digits and around the fast path's limit of 10^8 */
+    char got[32], want[32];
+    uint64_t v = 1;
+    for (int k = 0; k <= 19; k++, v *= 10) {
+        uint64_t around[] = {v - 1, v, v + 1, 2 * v - 1, 9 * v};
+        for (size_t i = 0; i < sizeof(around) / sizeof(around[0]); i++) {
+            char *end = jw_put_uint(got, around[i]);
+            *end = '\0';
+            snprintf(want, sizeof(want), "%llu", (unsigned long long)around[i]);
+            ck_assert_str_eq(got, want);
+        }
+    }
+    *jw_put_uint(got, UINT64_MAX) = '\0';
+    ck_assert_str_eq(got, "18446744073709551615");
+}
+END_TEST
 
 START_TEST(test_load_ok)
 {
@@ -1586,6 +1607,7 @@ static Suite *watchlist_suite(void)
     tcase_add_test(tc, test_load_bad_events);
     tcase_add_test(tc, test_load_bad_actor_fields);
     tcase_add_test(tc, test_load_same_name_twice_for_one_actor);
+    tcase_add_test(tc, test_json_numbers);
     suite_add_tcase(s, tc);
     return s;
 }
