@@ -759,9 +759,6 @@ static int breakdown = 1;
 
 static int row_on(int row)
 {
-    if (getenv("BENCH_ONLY")) {
-        return row == atoi(getenv("BENCH_ONLY"));
-    }
     return breakdown || (row != ROW_WORDS && row != ROW_KEYS);
 }
 
