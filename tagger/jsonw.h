@@ -68,31 +68,38 @@ static inline char *jw_reserve(jw *w, size_t n)
     return w->p + w->len;
 }
 
-/* v < 10^8 as eight ASCII digits, leading zeros included, in memory
- * order (the first digit in the lowest byte), minus '0' in each byte: the
- * halves, quarters and digits split in the lanes of one word at once. */
-static inline uint64_t jw_digits8(uint32_t v)
+/* v < 10^4 as four ASCII digits, leading zeros included, in memory order
+ * (little-endian), from a table of digit pairs. */
+static inline uint32_t jw_four(uint32_t v)
 {
-    uint64_t hi = v / 10000, y = hi | (uint64_t)(v - hi * 10000) << 32;
-    uint64_t c = ((y * 10486) >> 20) & 0x0000007f0000007fULL; /* each 32-bit lane / 100 */
-    uint64_t z = c | (y - c * 100) << 16;
-    uint64_t t = ((z * 103) >> 10) & 0x000f000f000f000fULL; /* each 16-bit lane / 10 */
-    return t | (z - t * 10) << 8;
+    static const char pairs[201] = "00010203040506070809101112131415161718192021222324252627282930"
+                                   "31323334353637383940414243444546474849505152535455565758596061"
+                                   "62636465666768697071727374757677787980818283848586878889909192"
+                                   "93949596979899";
+    uint32_t hi = v / 100;
+    uint16_t a, b;
+    memcpy(&a, pairs + 2 * hi, 2);
+    memcpy(&b, pairs + 2 * (v - hi * 100), 2);
+    return (uint32_t)a | (uint32_t)b << 16;
 }
 
 /* v in decimal at p; returns the end. Below 10^8 (every offset of a
- * document under 100 MB), the digits are made in one word and stored in
- * one go: p must have 8 bytes of room whatever the length. */
+ * document under 100 MB) the digits go four at a time, stored whole: p
+ * must have 4 bytes of room past the number. */
 static inline char *jw_put_uint(char *p, uint64_t v)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (v < 10000) {
+        unsigned skip = (v < 10) + (v < 100) + (v < 1000); /* leading zeros */
+        uint32_t x = jw_four((uint32_t)v) >> (8 * skip);
+        memcpy(p, &x, 4);
+        return p + 4 - skip;
+    }
     if (v < 100000000) {
-        uint64_t d = jw_digits8((uint32_t)v);
-        /* leading zeros are the low bytes that are 0; v = 0 keeps one */
-        unsigned skip = d != 0 ? (unsigned)__builtin_ctzll(d) / 8 : 7;
-        d = (d >> (8 * skip)) + 0x3030303030303030ULL;
-        memcpy(p, &d, 8);
-        return p + 8 - skip;
+        uint32_t hi = (uint32_t)v / 10000, x = jw_four((uint32_t)v - hi * 10000);
+        p = jw_put_uint(p, hi);
+        memcpy(p, &x, 4);
+        return p + 4;
     }
 #endif
     {
