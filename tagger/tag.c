@@ -883,7 +883,13 @@ static void write_mention(jw *w, const struct mention *m, const char *src, size_
     if (p != NULL) {
         char *q = put_span(p, m->field, m->start, m->end);
         q = jw_put_lit(q, ",\"surface\":\"");
-        memcpy(q, src + m->start, n);
+        if (n <= 16 && src_len - m->start >= 16) {
+            /* a short surface in one 16-byte copy (the room reserved
+             * covers it); what lands past n is written over next */
+            memcpy(q, src + m->start, 16);
+        } else {
+            memcpy(q, src + m->start, n);
+        }
         q += n;
         q = m->role ? jw_put_lit(q, "\",\"role\":true}") : jw_put_lit(q, "\"}");
         w->len += (size_t)(q - p);
