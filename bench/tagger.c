@@ -10,12 +10,12 @@
  *   bare       one Hyperscan database of the same names as plain literals
  *              (caseless unless all capitals, no SOM, no spelling variants),
  *              a callback that only counts: the peer of the targets;
- *   normalise  the matcher's first stage alone: the text into its
- *              normalised copy and shrink points          (diagnostic);
- *   + literals the same + the matcher's literal database over the
- *              normalised copy, counting callback         (diagnostic);
- *   matcher    mt_scan: + offsets mapped back, whole-word checks, hit
- *              array, leftmost-longest;
+ *   words      the matcher's first stage alone: the text cut into words
+ *              (a bit per byte, then each word's start and end)  (diagnostic);
+ *   + keys     the same + each word's key looked up in the filter and the
+ *              table of the names' first words                   (diagnostic);
+ *   matcher    mt_scan: + the names under each key compared with the text,
+ *              whole-word checks, leftmost-longest, the hit array;
  *   tagger     wl_tag: + alias to actor, surnames, the tags JSON (all rules).
  *
  * The two diagnostic rows run the matcher's own stages (matcher_diag.h);
