@@ -65,7 +65,7 @@ struct mt_matcher {
     struct slot *slots;
     unsigned slot_bits;
     uint64_t *filter;
-    uint64_t filter_mask; /* bits in the filter - 1 */
+    unsigned filter_bits; /* log2 of the bits in the filter */
     struct entry *entries;
     size_t n_entries;
     unsigned char *arena; /* the entries' normalised names */
@@ -277,9 +277,9 @@ static inline uint64_t load_tail(const unsigned char *s, size_t n, const unsigne
 }
 
 /* The key of the word s[0..n): a hash of its bytes with bit 0x20 set in
- * each, so that ASCII letters of either case give the same key. Other
- * bytes may collide that way too, which only costs a comparison: every
- * candidate is compared byte by byte before it counts. Never 0. */
+ * each (its high bits are the well-mixed ones), so that ASCII letters of either case give the same
+ * key. Other bytes may collide that way too, which only costs a comparison: every candidate is
+ * compared byte by byte before it counts. Never 0. */
 static inline uint64_t word_key(const unsigned char *s, size_t n, const unsigned char *end)
 {
     uint64_t h = 0, x;
@@ -297,9 +297,9 @@ static inline uint64_t word_key(const unsigned char *s, size_t n, const unsigned
         }
     }
     x = load_tail(s, n, end);
-    h = (h ^ (x | (FOLD8 >> (64 - 8 * n)))) * 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 29;
-    return h | 1;
+    /* one multiply: its high bits, which every input bit reaches, index
+     * the filter and the table */
+    return ((h ^ (x | (FOLD8 >> (64 - 8 * n)))) * 0xc4ceb9fe1a85ec53ULL) | 1;
 }
 
 /* The key of a name's first two words, from theirs: both are mixed
@@ -312,7 +312,7 @@ static inline uint64_t pair_key(uint64_t first, uint64_t second)
 
 static inline int filter_has(const mt_matcher *m, uint64_t key)
 {
-    uint64_t bit = key & m->filter_mask;
+    uint64_t bit = key >> (64 - m->filter_bits);
     return (int)(m->filter[bit >> 6] >> (bit & 63)) & 1;
 }
 
@@ -446,15 +446,15 @@ static int build_index(mt_matcher *m, struct keyed *v, size_t n, char *errbuf, s
         keys += (i == 0 || v[i].key != v[i - 1].key) + (v[i].key != v[i].first);
     }
     m->slot_bits = bits_for(2 * keys) < 6 ? 6 : bits_for(2 * keys);
-    m->filter_mask = ((uint64_t)1 << (bits_for(16 * keys) < 12 ? 12 : bits_for(16 * keys))) - 1;
+    m->filter_bits = bits_for(16 * keys) < 12 ? 12 : bits_for(16 * keys);
     m->slots = calloc((size_t)1 << m->slot_bits, sizeof(*m->slots));
-    m->filter = calloc((size_t)(m->filter_mask + 1) / 64, sizeof(*m->filter));
+    m->filter = calloc(((size_t)1 << m->filter_bits) / 64, sizeof(*m->filter));
     m->entries = malloc(u * sizeof(*m->entries));
     if (m->slots == NULL || m->filter == NULL || m->entries == NULL) {
         return nl_errf(errbuf, errlen, NL_ENOMEM, "out of memory");
     }
     for (size_t i = 0; i < u; i++) {
-        uint64_t bit = v[i].first & m->filter_mask;
+        uint64_t bit = v[i].first >> (64 - m->filter_bits);
         struct slot *sl = slot_of(m, v[i].key);
 
         m->entries[i] = v[i].e;
