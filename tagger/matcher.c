@@ -63,6 +63,8 @@ struct mt_matcher {
      * One entry per distinct (normalised name, case rule, group):
      * duplicates could only lose the tie to the lowest pattern index. */
     struct slot *slots;
+    uint64_t *seconds; /* per slot of a first word: bit k set when a name's
+                          second word has a key whose top 6 bits are k */
     unsigned slot_bits;
     uint64_t *filter;
     unsigned filter_bits; /* log2 of the bits in the filter */
@@ -359,8 +361,9 @@ static size_t second_word(const unsigned char *s, size_t len, size_t first, size
 
 struct keyed {
     struct entry e;
-    uint64_t key;   /* its bucket's */
-    uint64_t first; /* its first word's */
+    uint64_t key;    /* its bucket's */
+    uint64_t first;  /* its first word's */
+    uint64_t second; /* its second word's, or 0 */
 };
 
 /* Same key, group, case rule and normalised name, then pattern index. */
@@ -448,9 +451,10 @@ static int build_index(mt_matcher *m, struct keyed *v, size_t n, char *errbuf, s
     m->slot_bits = bits_for(2 * keys) < 6 ? 6 : bits_for(2 * keys);
     m->filter_bits = bits_for(16 * keys) < 12 ? 12 : bits_for(16 * keys);
     m->slots = calloc((size_t)1 << m->slot_bits, sizeof(*m->slots));
+    m->seconds = calloc((size_t)1 << m->slot_bits, sizeof(*m->seconds));
     m->filter = calloc(((size_t)1 << m->filter_bits) / 64, sizeof(*m->filter));
     m->entries = malloc(u * sizeof(*m->entries));
-    if (m->slots == NULL || m->filter == NULL || m->entries == NULL) {
+    if (m->slots == NULL || m->seconds == NULL || m->filter == NULL || m->entries == NULL) {
         return nl_errf(errbuf, errlen, NL_ENOMEM, "out of memory");
     }
     for (size_t i = 0; i < u; i++) {
@@ -464,7 +468,9 @@ static int build_index(mt_matcher *m, struct keyed *v, size_t n, char *errbuf, s
         sl->n++;
         sl->groups |= 1u << v[i].e.group;
         if (v[i].key != v[i].first) {
-            slot_of(m, v[i].first)->multi |= 1u << v[i].e.group;
+            struct slot *f = slot_of(m, v[i].first);
+            f->multi |= 1u << v[i].e.group;
+            m->seconds[f - m->slots] |= (uint64_t)1 << (v[i].second >> 58);
         }
         m->filter[bit >> 6] |= (uint64_t)1 << (bit & 63);
     }
@@ -589,10 +595,9 @@ int mt_compile(const mt_pattern *patterns, size_t n, mt_matcher **out, char *err
             }
         }
         keyed[n_keyed].first = word_key(name, word, name + len);
-        keyed[n_keyed].key =
-            second == 0
-                ? keyed[n_keyed].first
-                : pair_key(keyed[n_keyed].first, word_key(name + second, second_len, name + len));
+        keyed[n_keyed].second = second == 0 ? 0 : word_key(name + second, second_len, name + len);
+        keyed[n_keyed].key = second == 0 ? keyed[n_keyed].first
+                                         : pair_key(keyed[n_keyed].first, keyed[n_keyed].second);
         n_keyed++;
         used += len;
     }
@@ -620,6 +625,7 @@ void mt_free(mt_matcher *m)
         return;
     }
     free(m->slots);
+    free(m->seconds);
     free(m->filter);
     free(m->entries);
     free(m->arena);
@@ -908,7 +914,11 @@ static int match_word(mt_matcher *m, const struct slot *sl, uint64_t key, size_t
             /* the next word comes up next in scan_words: its key is kept */
             m->next_p = p2;
             m->next_key = word_key(m->text + p2, e2 - p2, m->text + m->len);
-            pair = find_slot(m, pair_key(key, m->next_key));
+            /* "the" begins "the war" only: most next words are turned away
+             * here, before the pair's key and slot */
+            pair = m->seconds[sl - m->slots] >> (m->next_key >> 58) & 1
+                       ? find_slot(m, pair_key(key, m->next_key))
+                       : NULL;
             if (pair != NULL) {
                 match_bucket(m, pair, p, e, head, to, pattern);
             }
