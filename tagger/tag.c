@@ -56,6 +56,13 @@ struct para {
     uint32_t s0, s1; /* its sentences */
 };
 
+/* An event a trigger occurrence fits (find_events). */
+struct ecand {
+    uint32_t sent, ev;
+    uint32_t first;      /* the index of the occurrence's first candidate */
+    unsigned char dated; /* its sentence names a year of the event */
+};
+
 struct link {
     uint32_t sent;
     uint32_t next;
@@ -97,7 +104,9 @@ struct wl_tags {
     size_t n_order;
     /* per event, likewise */
     size_t cap_e;
-    uint32_t *e_count, *e_last, *e_head, *e_tail;
+    uint32_t *e_count, *e_last, *e_head, *e_tail, *e_anchor;
+    struct ecand *ec;
+    size_t n_ec, cap_ec;
     uint32_t *e_order;
     size_t n_e_order;
     uint32_t *scratch; /* distinct actors of one sentence */
@@ -160,6 +169,8 @@ void wl_tags_free(wl_tags *t)
     free(t->e_last);
     free(t->e_head);
     free(t->e_tail);
+    free(t->e_anchor);
+    free(t->ec);
     free(t->e_order);
     free(t->scratch);
     free(t->ids);
@@ -194,7 +205,8 @@ static int fit_watchlist(wl_tags *t, const watchlist *wl)
     }
     if (wl->n_events > t->cap_e) {
         size_t n = wl->n_events;
-        uint32_t **arrs[] = {&t->e_count, &t->e_last, &t->e_head, &t->e_tail, &t->e_order};
+        uint32_t **arrs[] = {&t->e_count, &t->e_last,  &t->e_head,
+                             &t->e_tail,  &t->e_order, &t->e_anchor};
         for (size_t i = 0; i < sizeof(arrs) / sizeof(arrs[0]); i++) {
             uint32_t *a = realloc(*arrs[i], n * sizeof(uint32_t));
             if (a == NULL) {
@@ -203,6 +215,7 @@ static int fit_watchlist(wl_tags *t, const watchlist *wl)
             *arrs[i] = a;
         }
         memset(t->e_count, 0, n * sizeof(uint32_t));
+        memset(t->e_anchor, 0, n * sizeof(uint32_t));
         memset(t->e_last, 0xff, n * sizeof(uint32_t));
         t->cap_e = n;
     }
@@ -813,12 +826,28 @@ static int actors_present(wl_tags *t, const struct wl_event *e, size_t s0, size_
     return n >= e->min_actors && (seen & e->required) == e->required;
 }
 
+/* Whether the sentence names a year within [from, to]. */
+static int dated_within(const wl_tags *t, const struct sent *st, int32_t from, int32_t to)
+{
+    return st->ny > 0 && !dated_elsewhere(t, st, from, to);
+}
+
+/* Events in two passes. First every trigger occurrence gets the events of
+ * its cue whose actors its scope mentions and whose dates its sentence
+ * does not contradict (t->ec). An occurrence that fits one event only, or
+ * whose sentence names a year of the event, anchors that event in the
+ * document. Then an occurrence that fits several events ("the meeting"
+ * between Putin and Kim: the 2023 summit or the 2024 visit) is kept for
+ * the best-anchored of them, the one the document is about; with no
+ * anchor for any, for all of them, as before. */
 static int find_events(const watchlist *wl, wl_tags *t)
 {
+    t->n_ec = 0;
     for (size_t i = 0; i < t->n_t; i++) {
         const struct trig *g = &t->t[i];
         const struct wl_cue *cue = &wl->cues[g->cue];
         const struct sent *st;
+        size_t first = t->n_ec;
         if (g->sent == NONE) {
             continue;
         }
@@ -828,9 +857,6 @@ static int find_events(const watchlist *wl, wl_tags *t)
             const struct wl_event *e = &wl->events[ev];
             size_t s0 = g->sent, s1 = g->sent + 1;
             uint32_t unit = g->sent; /* sentences 0 .. n_s-1, then paragraphs */
-            if (t->e_last[ev] == g->sent) {
-                continue; /* this sentence is already its evidence */
-            }
             if (e->paragraph) {
                 s0 = t->p[st->para].s0;
                 s1 = t->p[st->para].s1;
@@ -839,14 +865,48 @@ static int find_events(const watchlist *wl, wl_tags *t)
             if (!actors_present(t, e, s0, s1, unit) || dated_elsewhere(t, st, e->from, e->to)) {
                 continue;
             }
-            t->e_last[ev] = g->sent;
-            if (t->e_count[ev]++ == 0) {
-                t->e_order[t->n_e_order++] = (uint32_t)ev;
+            if (grow(&t->ec, &t->cap_ec, t->n_ec + 1, sizeof(*t->ec)) != 0) {
+                return NL_ENOMEM;
             }
-            if (add_link(t, &t->e_head[ev], &t->e_tail[ev], t->e_count[ev], g->sent) != 0) {
+            t->ec[t->n_ec++] = (struct ecand){g->sent, (uint32_t)ev, (uint32_t)first,
+                                              (unsigned char)dated_within(t, st, e->from, e->to)};
+        }
+    }
+    /* anchors; ec[i].first is the first candidate of the same occurrence */
+    for (size_t i = 0; i < t->n_ec; i++) {
+        size_t f = t->ec[i].first, n = 0;
+        while (f + n < t->n_ec && t->ec[f + n].first == t->ec[i].first) {
+            n++;
+        }
+        t->e_anchor[t->ec[i].ev] += n == 1 || t->ec[i].dated;
+    }
+    for (size_t i = 0; i < t->n_ec;) {
+        size_t f = i, n = 0;
+        uint32_t best = 0;
+        while (i < t->n_ec && t->ec[i].first == f) {
+            best = t->e_anchor[t->ec[i].ev] > best ? t->e_anchor[t->ec[i].ev] : best;
+            i++;
+            n++;
+        }
+        for (size_t k = f; k < f + n; k++) {
+            uint32_t ev = t->ec[k].ev, sent = t->ec[k].sent;
+            if (n > 1 && best > 0 && t->e_anchor[ev] < best && !t->ec[k].dated) {
+                continue; /* another event of this trigger is what the document is about */
+            }
+            if (t->e_last[ev] == sent) {
+                continue; /* this sentence is already its evidence */
+            }
+            t->e_last[ev] = sent;
+            if (t->e_count[ev]++ == 0) {
+                t->e_order[t->n_e_order++] = ev;
+            }
+            if (add_link(t, &t->e_head[ev], &t->e_tail[ev], t->e_count[ev], sent) != 0) {
                 return NL_ENOMEM;
             }
         }
+    }
+    for (size_t i = 0; i < t->n_ec; i++) {
+        t->e_anchor[t->ec[i].ev] = 0;
     }
     return 0;
 }
