@@ -985,6 +985,19 @@ static size_t scan_words(mt_matcher *m, int what)
             }
             if (what == WORDS_KEYS) {
                 count++;
+            } else if (sl->n == 1 && sl->multi == 0 && m->raw_db == NULL &&
+                       m->entries[sl->first].len == e - p && e - p <= 8) {
+                /* the common case, one name of one short word ("Russia"),
+                 * without match_word's set-up: the word is the name or
+                 * not, and ends where the text's word does */
+                const struct entry *en = &m->entries[sl->first];
+                if (p >= m->last_end[en->group] &&
+                    (load_tail(s + p, e - p, s + len) | en->fold) == en->head) {
+                    if (push_hit(m, &m->out, p, e, en->pattern) != 0) {
+                        return (size_t)-1;
+                    }
+                    m->last_end[en->group] = e;
+                }
             } else if (match_word(m, sl, key, p, e) != 0) {
                 return (size_t)-1;
             }
