@@ -10,12 +10,12 @@
  *   bare       one Hyperscan database of the same names as plain literals
  *              (caseless unless all capitals, no SOM, no spelling variants),
  *              a callback that only counts: the peer of the targets;
- *   normalise  the matcher's first stage alone: the text into its
- *              normalised copy and shrink points          (diagnostic);
- *   + literals the same + the matcher's literal database over the
- *              normalised copy, counting callback         (diagnostic);
- *   matcher    mt_scan: + offsets mapped back, whole-word checks, hit
- *              array, leftmost-longest;
+ *   words      the matcher's first stage alone: the text cut into words
+ *              (a bit per byte, then each word's start and end)  (diagnostic);
+ *   + keys     the same + each word's key looked up in the filter and the
+ *              table of the names' first words                   (diagnostic);
+ *   matcher    mt_scan: + the names under each key compared with the text,
+ *              whole-word checks, leftmost-longest, the hit array;
  *   tagger     wl_tag: + alias to actor, surnames, the tags JSON (all rules).
  *
  * The two diagnostic rows run the matcher's own stages (matcher_diag.h);
@@ -711,8 +711,8 @@ static double run_matcher(mt_matcher *m, const struct corpus *c, size_t *count)
     return now() - t0;
 }
 
-/* A stage of mt_scan alone: count is the normalised bytes (MT_DIAG_NORMALISE)
- * or the raw literal matches (MT_DIAG_LITERALS). */
+/* A stage of mt_scan alone: count is the words (MT_DIAG_WORDS)
+ * or the words found in the key table (MT_DIAG_KEYS). */
 static double run_diag(mt_matcher *m, int stage, const struct corpus *c, size_t *count)
 {
     double t0 = now();
@@ -749,9 +749,9 @@ static double run_tagger(const watchlist *wl, wl_tags *tags, const struct corpus
 
 /* ---- main -------------------------------------------------------------- */
 
-enum { ROW_BARE, ROW_NORM, ROW_LITERALS, ROW_MATCHER, ROW_TAGGER, N_ROWS };
-static const char *const row_name[N_ROWS] = {"bare literal scan (peer)", "normalise only",
-                                             "normalise + literal scan", "matcher (mt_scan)",
+enum { ROW_BARE, ROW_WORDS, ROW_KEYS, ROW_MATCHER, ROW_TAGGER, N_ROWS };
+static const char *const row_name[N_ROWS] = {"bare literal scan (peer)", "words only",
+                                             "words + key lookup", "matcher (mt_scan)",
                                              "tagger (wl_tag, all rules)"};
 
 /* --no-breakdown: only the rows the targets use */
@@ -759,7 +759,7 @@ static int breakdown = 1;
 
 static int row_on(int row)
 {
-    return breakdown || (row != ROW_NORM && row != ROW_LITERALS);
+    return breakdown || (row != ROW_WORDS && row != ROW_KEYS);
 }
 
 struct side {
@@ -813,11 +813,11 @@ static void measure(struct side *s, const struct corpus *c, int row)
     do {
         size_t count;
         double c0 = cpu_now();
-        double t = row == ROW_BARE       ? run_hs(&s->hs, c, &count)
-                   : row == ROW_NORM     ? run_diag(s->mt, MT_DIAG_NORMALISE, c, &count)
-                   : row == ROW_LITERALS ? run_diag(s->mt, MT_DIAG_LITERALS, c, &count)
-                   : row == ROW_MATCHER  ? run_matcher(s->mt, c, &count)
-                                         : run_tagger(s->wl, s->tags, c, &count);
+        double t = row == ROW_BARE      ? run_hs(&s->hs, c, &count)
+                   : row == ROW_WORDS   ? run_diag(s->mt, MT_DIAG_WORDS, c, &count)
+                   : row == ROW_KEYS    ? run_diag(s->mt, MT_DIAG_KEYS, c, &count)
+                   : row == ROW_MATCHER ? run_matcher(s->mt, c, &count)
+                                        : run_tagger(s->wl, s->tags, c, &count);
         double cpu = cpu_now() - c0;
         if (s->runs[row] > 0 && count != s->count[row]) {
             s->unstable[row] = 1;

@@ -909,160 +909,158 @@ static int step_error(nl_index *ix, int rc, char *errbuf, size_t errlen)
                    sqlite3_errmsg(ix->db));
 }
 
-int ix_search(nl_index *ix, const ix_query *q, ix_row_fn fn, void *arg, char *errbuf, size_t errlen)
+/* Runs the prepared statement s (consumed) and hands each row, as make
+ * builds it from s with ctx, to fn; stops at fn's first nonzero. */
+static int each_row(nl_index *ix, sqlite3_stmt *s, json_t *(*make)(sqlite3_stmt *s, void *ctx),
+                    void *ctx, ix_row_fn fn, void *arg, char *errbuf, size_t errlen)
 {
-    struct qb b = {.len = 0, .np = 0};
-    sqlite3_stmt *s = NULL, *ma = NULL;
-    char lim[32];
-    int rc, step = SQLITE_DONE;
+    int rc = 0, step = SQLITE_DONE;
 
-    build_filter(&b, q, "d.doc, d.id, d.version, d.file, d.day, d.published, d.source, d.title", 1);
-    if (q->limit > 0) {
-        snprintf(lim, sizeof(lim), " LIMIT %ld", q->limit);
-        qb_add(&b, lim);
-    }
-    rc = qb_prepare(ix, &b, &s, errbuf, errlen);
-    if (rc == 0 && sqlite3_prepare_v2(ix->db,
-                                      "SELECT actor, count FROM mentions WHERE doc = ?1"
-                                      " ORDER BY count DESC, actor",
-                                      -1, &ma, NULL) != SQLITE_OK) {
-        rc = db_err(ix, errbuf, errlen, "prepare");
-    }
-    while (rc == 0 && (step = sqlite3_step(s)) == SQLITE_ROW) {
-        json_t *actors = json_array();
-        json_t *row;
-        sqlite3_reset(ma);
-        sqlite3_bind_int64(ma, 1, sqlite3_column_int64(s, 0));
-        while (actors != NULL && sqlite3_step(ma) == SQLITE_ROW) {
-            json_array_append_new(actors,
-                                  json_pack("{s:s, s:I}", "id", sqlite3_column_text(ma, 0), "count",
-                                            (json_int_t)sqlite3_column_int64(ma, 1)));
-        }
-        row = json_pack("{s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "id", col_str(s, 1), "version",
-                        (json_int_t)sqlite3_column_int64(s, 2), "file", col_str(s, 3), "date",
-                        col_str(s, 4), "published", col_str(s, 5), "source", col_str(s, 6), "title",
-                        col_str(s, 7), "actors", actors);
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        json_t *row = make(s, ctx);
         if (row == NULL) {
             rc = nl_errf(errbuf, errlen, NL_ENOMEM, "out of memory");
             break;
         }
         rc = fn(row, arg);
         json_decref(row);
+        if (rc != 0) {
+            break;
+        }
     }
-    if (rc == 0 && s != NULL) {
+    if (rc == 0) {
         rc = step_error(ix, step, errbuf, errlen);
     }
     sqlite3_finalize(s);
+    return rc;
+}
+
+/* Appends q's LIMIT to b, prepares it and runs it as each_row does. */
+static int each_query_row(nl_index *ix, struct qb *b, const ix_query *q,
+                          json_t *(*make)(sqlite3_stmt *s, void *ctx), void *ctx, ix_row_fn fn,
+                          void *arg, char *errbuf, size_t errlen)
+{
+    sqlite3_stmt *s = NULL;
+    int rc;
+
+    if (q->limit > 0) {
+        char lim[32];
+        snprintf(lim, sizeof(lim), " LIMIT %ld", q->limit);
+        qb_add(b, lim);
+    }
+    rc = qb_prepare(ix, b, &s, errbuf, errlen);
+    return rc != 0 ? rc : each_row(ix, s, make, ctx, fn, arg, errbuf, errlen);
+}
+
+/* " IN (?, ?, ...)" of q's actors, as parameters. */
+static void add_actor_list(struct qb *b, const ix_query *q)
+{
+    qb_add(b, " IN (");
+    for (size_t i = 0; i < q->nactors; i++) {
+        qb_param(b, i == 0 ? "?" : ", ?", q->actors[i]);
+    }
+    qb_add(b, ")");
+}
+
+/* A document row of ix_search, with its actors (ctx: the statement that
+ * lists them). */
+static json_t *document_row(sqlite3_stmt *s, void *ctx)
+{
+    sqlite3_stmt *ma = ctx;
+    json_t *actors = json_array();
+
+    sqlite3_reset(ma);
+    sqlite3_bind_int64(ma, 1, sqlite3_column_int64(s, 0));
+    while (actors != NULL && sqlite3_step(ma) == SQLITE_ROW) {
+        json_array_append_new(actors, json_pack("{s:s, s:I}", "id", sqlite3_column_text(ma, 0),
+                                                "count", (json_int_t)sqlite3_column_int64(ma, 1)));
+    }
+    return json_pack("{s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "id", col_str(s, 1), "version",
+                     (json_int_t)sqlite3_column_int64(s, 2), "file", col_str(s, 3), "date",
+                     col_str(s, 4), "published", col_str(s, 5), "source", col_str(s, 6), "title",
+                     col_str(s, 7), "actors", actors);
+}
+
+int ix_search(nl_index *ix, const ix_query *q, ix_row_fn fn, void *arg, char *errbuf, size_t errlen)
+{
+    struct qb b = {.len = 0, .np = 0};
+    sqlite3_stmt *ma = NULL;
+    int rc;
+
+    if (sqlite3_prepare_v2(ix->db,
+                           "SELECT actor, count FROM mentions WHERE doc = ?1"
+                           " ORDER BY count DESC, actor",
+                           -1, &ma, NULL) != SQLITE_OK) {
+        return db_err(ix, errbuf, errlen, "prepare");
+    }
+    build_filter(&b, q, "d.doc, d.id, d.version, d.file, d.day, d.published, d.source, d.title", 1);
+    rc = each_query_row(ix, &b, q, document_row, ma, fn, arg, errbuf, errlen);
     sqlite3_finalize(ma);
     return rc;
+}
+
+static json_t *mention_count_row(sqlite3_stmt *s, void *ctx)
+{
+    (void)ctx;
+    return json_pack("{s:o, s:o, s:I, s:I}", "date", col_str(s, 1), "actor", col_str(s, 0),
+                     "mentions", (json_int_t)sqlite3_column_int64(s, 2), "documents",
+                     (json_int_t)sqlite3_column_int64(s, 3));
 }
 
 int ix_count_mentions(nl_index *ix, const ix_query *q, ix_row_fn fn, void *arg, char *errbuf,
                       size_t errlen)
 {
     struct qb b = {.len = 0, .np = 0};
-    sqlite3_stmt *s = NULL;
-    char lim[32];
-    int rc, step = SQLITE_DONE;
 
     qb_add(&b, "SELECT c.actor, c.day, sum(c.count), count(*) FROM mentions c WHERE c.doc IN (");
     build_filter(&b, q, "d.doc", 0);
     qb_add(&b, ")");
     if (q->nactors > 0) {
-        qb_add(&b, " AND c.actor IN (");
-        for (size_t i = 0; i < q->nactors; i++) {
-            qb_param(&b, i == 0 ? "?" : ", ?", q->actors[i]);
-        }
-        qb_add(&b, ")");
+        qb_add(&b, " AND c.actor");
+        add_actor_list(&b, q);
     }
     qb_add(&b, " GROUP BY c.day, c.actor ORDER BY c.day = '', c.day, c.actor");
-    if (q->limit > 0) {
-        snprintf(lim, sizeof(lim), " LIMIT %ld", q->limit);
-        qb_add(&b, lim);
-    }
-    rc = qb_prepare(ix, &b, &s, errbuf, errlen);
-    while (rc == 0 && (step = sqlite3_step(s)) == SQLITE_ROW) {
-        json_t *row = json_pack("{s:o, s:o, s:I, s:I}", "date", col_str(s, 1), "actor",
-                                col_str(s, 0), "mentions", (json_int_t)sqlite3_column_int64(s, 2),
-                                "documents", (json_int_t)sqlite3_column_int64(s, 3));
-        if (row == NULL) {
-            rc = nl_errf(errbuf, errlen, NL_ENOMEM, "out of memory");
-            break;
-        }
-        rc = fn(row, arg);
-        json_decref(row);
-    }
-    if (rc == 0 && s != NULL) {
-        rc = step_error(ix, step, errbuf, errlen);
-    }
-    sqlite3_finalize(s);
-    return rc;
+    return each_query_row(ix, &b, q, mention_count_row, NULL, fn, arg, errbuf, errlen);
+}
+
+static json_t *relation_count_row(sqlite3_stmt *s, void *ctx)
+{
+    (void)ctx;
+    return json_pack("{s:o, s:o, s:I, s:I}", "a", col_str(s, 0), "b", col_str(s, 1), "count",
+                     (json_int_t)sqlite3_column_int64(s, 2), "documents",
+                     (json_int_t)sqlite3_column_int64(s, 3));
 }
 
 int ix_count_relations(nl_index *ix, const ix_query *q, ix_row_fn fn, void *arg, char *errbuf,
                        size_t errlen)
 {
     struct qb b = {.len = 0, .np = 0};
-    sqlite3_stmt *s = NULL;
-    char lim[32];
-    int rc, step = SQLITE_DONE;
 
     qb_add(&b, "SELECT r.a, r.b, sum(r.count), count(*) FROM relations r WHERE r.doc IN (");
     build_filter(&b, q, "d.doc", 0);
     qb_add(&b, ")");
     if (q->nactors > 0) {
-        for (int k = 0; k < 2; k++) {
-            qb_add(&b, k == 0 ? " AND (r.a IN (" : " OR r.b IN (");
-            for (size_t i = 0; i < q->nactors; i++) {
-                qb_param(&b, i == 0 ? "?" : ", ?", q->actors[i]);
-            }
-            qb_add(&b, ")");
-        }
+        qb_add(&b, " AND (r.a");
+        add_actor_list(&b, q);
+        qb_add(&b, " OR r.b");
+        add_actor_list(&b, q);
         qb_add(&b, ")");
     }
     qb_add(&b, " GROUP BY r.a, r.b ORDER BY sum(r.count) DESC, r.a, r.b");
-    if (q->limit > 0) {
-        snprintf(lim, sizeof(lim), " LIMIT %ld", q->limit);
-        qb_add(&b, lim);
-    }
-    rc = qb_prepare(ix, &b, &s, errbuf, errlen);
-    while (rc == 0 && (step = sqlite3_step(s)) == SQLITE_ROW) {
-        json_t *row = json_pack("{s:o, s:o, s:I, s:I}", "a", col_str(s, 0), "b", col_str(s, 1),
-                                "count", (json_int_t)sqlite3_column_int64(s, 2), "documents",
-                                (json_int_t)sqlite3_column_int64(s, 3));
-        if (row == NULL) {
-            rc = nl_errf(errbuf, errlen, NL_ENOMEM, "out of memory");
-            break;
-        }
-        rc = fn(row, arg);
-        json_decref(row);
-    }
-    if (rc == 0 && s != NULL) {
-        rc = step_error(ix, step, errbuf, errlen);
-    }
-    sqlite3_finalize(s);
-    return rc;
+    return each_query_row(ix, &b, q, relation_count_row, NULL, fn, arg, errbuf, errlen);
+}
+
+static json_t *actor_row(sqlite3_stmt *s, void *ctx)
+{
+    (void)ctx;
+    return json_pack("{s:o, s:o, s:o}", "id", col_str(s, 0), "name", col_str(s, 1), "kind",
+                     col_str(s, 2));
 }
 
 int ix_actors(nl_index *ix, ix_row_fn fn, void *arg, char *errbuf, size_t errlen)
 {
     sqlite3_stmt *s = NULL;
     int rc = prepare(ix, "SELECT id, name, kind FROM actors ORDER BY id", &s, errbuf, errlen);
-    int step = SQLITE_DONE;
 
-    while (rc == 0 && (step = sqlite3_step(s)) == SQLITE_ROW) {
-        json_t *row = json_pack("{s:o, s:o, s:o}", "id", col_str(s, 0), "name", col_str(s, 1),
-                                "kind", col_str(s, 2));
-        if (row == NULL) {
-            rc = nl_errf(errbuf, errlen, NL_ENOMEM, "out of memory");
-            break;
-        }
-        rc = fn(row, arg);
-        json_decref(row);
-    }
-    if (rc == 0 && s != NULL) {
-        rc = step_error(ix, step, errbuf, errlen);
-    }
-    sqlite3_finalize(s);
-    return rc;
+    return rc != 0 ? rc : each_row(ix, s, actor_row, NULL, fn, arg, errbuf, errlen);
 }

@@ -68,18 +68,50 @@ static inline char *jw_reserve(jw *w, size_t n)
     return w->p + w->len;
 }
 
-/* v in decimal at p; returns the end. */
-static inline char *jw_put_uint(char *p, uint32_t v)
+/* v < 10^4 as four ASCII digits, leading zeros included, in memory order
+ * (little-endian), from a table of digit pairs. */
+static inline uint32_t jw_four(uint32_t v)
 {
-    char tmp[10];
-    size_t i = sizeof(tmp);
+    static const char pairs[201] = "00010203040506070809101112131415161718192021222324252627282930"
+                                   "31323334353637383940414243444546474849505152535455565758596061"
+                                   "62636465666768697071727374757677787980818283848586878889909192"
+                                   "93949596979899";
+    uint32_t hi = v / 100;
+    uint16_t a, b;
+    memcpy(&a, pairs + 2 * hi, 2);
+    memcpy(&b, pairs + 2 * (v - hi * 100), 2);
+    return (uint32_t)a | (uint32_t)b << 16;
+}
 
-    do {
-        tmp[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    memcpy(p, tmp + i, sizeof(tmp) - i);
-    return p + (sizeof(tmp) - i);
+/* v in decimal at p; returns the end. Below 10^8 (every offset of a
+ * document under 100 MB) the digits go four at a time, stored whole: p
+ * must have 4 bytes of room past the number. */
+static inline char *jw_put_uint(char *p, uint64_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (v < 10000) {
+        unsigned skip = (v < 10) + (v < 100) + (v < 1000); /* leading zeros */
+        uint32_t x = jw_four((uint32_t)v) >> (8 * skip);
+        memcpy(p, &x, 4);
+        return p + 4 - skip;
+    }
+    if (v < 100000000) {
+        uint32_t hi = (uint32_t)v / 10000, x = jw_four((uint32_t)v - hi * 10000);
+        p = jw_put_uint(p, hi);
+        memcpy(p, &x, 4);
+        return p + 4;
+    }
+#endif
+    {
+        char tmp[20];
+        size_t i = sizeof(tmp);
+        do {
+            tmp[--i] = (char)('0' + v % 10);
+            v /= 10;
+        } while (v != 0);
+        memcpy(p, tmp + i, sizeof(tmp) - i);
+        return p + (sizeof(tmp) - i);
+    }
 }
 
 #define jw_put_lit(p, s) (memcpy((p), (s), sizeof(s) - 1), (p) + sizeof(s) - 1)
@@ -95,14 +127,10 @@ static inline void jw_end(jw *w)
 
 static inline void jw_uint(jw *w, uint64_t v)
 {
-    char tmp[24];
-    size_t i = sizeof(tmp);
-
-    do {
-        tmp[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    jw_raw(w, tmp + i, sizeof(tmp) - i);
+    char *p = jw_reserve(w, 20);
+    if (p != NULL) {
+        w->len += (size_t)(jw_put_uint(p, v) - p);
+    }
 }
 
 /* Length of the longest prefix of s[0, n) that JSON takes as it is (no
@@ -131,6 +159,25 @@ static inline size_t jw_plain_prefix(const char *s, size_t n)
         }
     }
     return n;
+}
+
+/* Whether s[0, n) is all plain (jw_plain_prefix), for a short string
+ * whose buffer goes on to at least limit: one 16-byte load when s + 16
+ * fits below it. */
+static inline int jw_plain_short(const char *s, size_t n, const char *limit)
+{
+#if defined(__SSE2__)
+    if (n <= 16 && limit - s >= 16) {
+        const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+        const __m128i ctl = _mm_set1_epi8(0x1f);
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
+        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
+                                 _mm_cmpeq_epi8(_mm_max_epu8(x, ctl), ctl));
+        return ((unsigned)_mm_movemask_epi8(m) & ((1u << n) - 1)) == 0;
+    }
+#endif
+    (void)limit;
+    return jw_plain_prefix(s, n) == n;
 }
 
 /* "s" with JSON escapes. */

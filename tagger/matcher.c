@@ -3,6 +3,7 @@
 
 #include "nl_buf.h"
 #include "nl_err.h"
+#include "nl_text.h"
 
 #include <ctype.h>
 #include <hs/hs.h>
@@ -13,13 +14,37 @@
 #include <emmintrin.h>
 #endif
 
-/* A point where the normalised text is shorter than the original: the
- * replacement byte at normalised offset pos stands for a multi-byte form
- * (\r\n, U+00A0, U+2010, U+2011, U+2019), and cum is the total shrink of
- * the text up to and including it. */
-struct shrink {
-    uint32_t pos, cum;
+/* One name, filed under the key of its first word. */
+struct entry {
+    /* The first 8 bytes of its first word (fewer, and zeros, if it is
+     * shorter) as they load, and the bits to set in the text's bytes
+     * before comparing them: 0x20 in each ASCII byte if it is caseless.
+     * ASCII letters and digits are the only ASCII bytes of a word, and
+     * setting the bit folds them exactly; bytes from 0x80 up are compared
+     * as they are. */
+    uint64_t head, fold;
+    const unsigned char *name; /* normalised (normalise_name), in the matcher's arena */
+    uint32_t len;              /* normalised bytes */
+    uint32_t word_len;         /* bytes of its first word */
+    uint32_t pattern;          /* index into the array given to mt_compile */
+    unsigned char group, caseless;
 };
+
+/* A bucket of the key table: entries[first .. first + n) share the key.
+ * The key is that of a name's first word, for the names of one word (and
+ * maybe punctuation after it), or pair_key of its first two words for the
+ * others. groups has bit g set when the bucket holds names of group g; a
+ * first word's slot has bit g of multi set when names of group g of more
+ * words begin with it (then it may hold no entry of its own). key 0 marks
+ * an empty slot (word_key never returns 0). */
+struct slot {
+    uint64_t key;
+    uint32_t first;
+    uint32_t n : 28, groups : 2, multi : 2;
+};
+
+#define MT_MAX_ENTRIES ((1u << 28) - 1)
+_Static_assert(MT_MAX_GROUPS <= 2, "struct slot has two bits of groups");
 
 struct hitvec {
     mt_hit *v;
@@ -27,36 +52,46 @@ struct hitvec {
 };
 
 struct mt_matcher {
-    /* The names that normalise exactly, as literals over the normalised
-     * text; NULL if there are none. One literal per distinct (normalised
-     * name, case rule, group): duplicates could only lose the tie to the
-     * lowest pattern index, so only that one is compiled. */
-    hs_database_t *db;
-    hs_scratch_t *scratch;
-    unsigned *lit_len;        /* per literal id: its length in normalised bytes */
-    unsigned *lit_pattern;    /* per literal id: the pattern index it reports */
-    unsigned char *lit_group; /* per literal id */
-    /* Names normalisation cannot express exactly (a tab, \r or \n written
-     * in the name, or invalid UTF-8), as expressions with all their
-     * variants over the original text, the way every name was matched
-     * before; NULL if there are none, as in any sane watchlist. */
+    /* The names that begin with a word, by the key of that word or of
+     * their first two words (struct slot): a table of buckets (open
+     * addressing, linear probing) and, in front of it, a filter of the
+     * first words' keys, one bit each, small enough to stay in cache,
+     * which turns away most words of a text with one load. In each
+     * bucket, entries are ordered by group, then longest first, then
+     * lowest pattern index, so the first that matches in a group is the
+     * one leftmost-longest keeps.
+     * One entry per distinct (normalised name, case rule, group):
+     * duplicates could only lose the tie to the lowest pattern index. */
+    struct slot *slots;
+    uint64_t *seconds; /* per slot of a first word: bit k set when a name's
+                          second word has a key whose top 6 bits are k */
+    unsigned slot_bits;
+    uint64_t *filter;
+    unsigned filter_bits; /* log2 of the bits in the filter */
+    struct entry *entries;
+    size_t n_entries;
+    unsigned char *arena; /* the entries' normalised names */
+    /* Names the words cannot find (a tab, \r or \n written in the name,
+     * invalid UTF-8, or a name that begins with a separator, an apostrophe
+     * or other punctuation), as Hyperscan expressions with all their
+     * variants over the original text; NULL if there are none, as in any
+     * sane watchlist. */
     hs_database_t *raw_db;
     hs_scratch_t *raw_scratch;
     unsigned char *group; /* per pattern */
 
     /* Scan state, reused from scan to scan. */
-    unsigned char *norm; /* the normalised text */
-    size_t norm_cap, nlen;
-    struct shrink *shr;
-    size_t n_shr, shr_cap, cursor;
-    const unsigned char *text; /* the original text */
+    uint64_t *words; /* bit i of words[b]: byte 64 b + i belongs to a word */
+    size_t words_cap;
+    const unsigned char *text;
     size_t len;
+    size_t last_end[MT_MAX_GROUPS]; /* of the last hit in each group; 0 with raw names */
+    size_t next_p;                  /* a word whose key match_word made, and the key */
+    uint64_t next_key;
     struct hitvec cand[MT_MAX_GROUPS];
     struct hitvec out;
     int oom;
 };
-
-/* ---- normalisation ---------------------------------------------------- */
 
 /* ASCII letters and digits: what continues a word among ASCII bytes. */
 static const unsigned char ascii_word[128] = {
@@ -65,184 +100,61 @@ static const unsigned char ascii_word[128] = {
     ['a' ... 'z'] = 1,
 };
 
-static int push_shrink(mt_matcher *m, size_t pos, uint32_t cum)
+/* ---- whole words ------------------------------------------------------ */
+
+/* Decodes the code point at s; 0xfffd for a broken sequence. */
+static uint32_t cp_at(const unsigned char *s, const unsigned char *end)
 {
-    if (m->n_shr == m->shr_cap) {
-        size_t cap = m->shr_cap ? m->shr_cap * 2 : 256;
-        struct shrink *s = realloc(m->shr, cap * sizeof(*s));
-        if (s == NULL) {
-            return NL_ENOMEM;
-        }
-        m->shr = s;
-        m->shr_cap = cap;
+    size_t n = s[0] < 0x80 ? 1 : s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
+    uint32_t cp;
+
+    if (n == 1) {
+        return s[0];
     }
-    m->shr[m->n_shr++] = (struct shrink){(uint32_t)pos, cum};
-    return 0;
+    if ((size_t)(end - s) < n) {
+        return 0xfffd;
+    }
+    cp = s[0] & (0x7f >> n);
+    for (size_t i = 1; i < n; i++) {
+        cp = cp << 6 | (s[i] & 0x3f);
+    }
+    return cp;
 }
 
-/* One unit of text at s[*i]: writes its normalised byte at out[*j] and
- * advances both. A multi-byte form becomes one byte and a shrink point. */
-static int norm_unit(mt_matcher *m, const unsigned char *s, size_t len, size_t *i, size_t *j,
-                     uint32_t *cum)
+/* Letters and digits continue a word; punctuation, spaces and symbols
+ * (ASCII, Latin-1 punctuation, General Punctuation, CJK punctuation) end it. */
+static int is_word_cp(uint32_t cp)
 {
-    unsigned char c = s[*i], r = c == '\t' || c == '\n' || c == '-' ? ' ' : c;
-    size_t unit = 1;
-
-    if (c == '\r' && *i + 1 < len && s[*i + 1] == '\n') {
-        r = ' ';
-        unit = 2;
-    } else if (c == 0xc2 && *i + 1 < len && s[*i + 1] == 0xa0) {
-        r = ' ';
-        unit = 2;
-    } else if (c == 0xe2 && *i + 2 < len && s[*i + 1] == 0x80) {
-        if (s[*i + 2] == 0x90 || s[*i + 2] == 0x91) {
-            r = ' ';
-            unit = 3;
-        } else if (s[*i + 2] == 0x99) {
-            r = '\'';
-            unit = 3;
-        }
+    if (cp < 0x80) {
+        return ascii_word[cp];
     }
-    m->norm[*j] = r;
-    if (unit > 1) {
-        *cum += (uint32_t)(unit - 1);
-        if (push_shrink(m, *j, *cum) != 0) {
-            return NL_ENOMEM;
-        }
+    /* C1 controls and Latin-1 punctuation and symbols, but for the
+     * letters among them (ª µ º) */
+    if ((cp <= 0xbf && cp != 0xaa && cp != 0xb5 && cp != 0xba) || cp == 0xd7 || cp == 0xf7) {
+        return 0;
     }
-    *i += unit;
-    *j += 1;
-    return 0;
+    if ((cp >= 0x2000 && cp <= 0x206f) || (cp >= 0x3000 && cp <= 0x303f) || cp == 0xfeff ||
+        cp == 0xfffd) {
+        return 0;
+    }
+    return 1;
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-/* As the SSE2 loop of normalise, 32 bytes at a time, for the CPUs that have
- * AVX2 (checked at run time: the packages are built for plain x86-64). */
-__attribute__((target("avx2"))) static int normalise_avx2(mt_matcher *m, const unsigned char *s,
-                                                          size_t len, size_t *pi, size_t *pj,
-                                                          uint32_t *cum)
+static int boundary_before(const unsigned char *text, size_t pos)
 {
-    const __m256i tab = _mm256_set1_epi8('\t'), nl = _mm256_set1_epi8('\n');
-    const __m256i hy = _mm256_set1_epi8('-'), sp = _mm256_set1_epi8(' ');
-    const __m256i cr = _mm256_set1_epi8('\r'), c2 = _mm256_set1_epi8((char)0xc2);
-    const __m256i e2 = _mm256_set1_epi8((char)0xe2);
-    size_t i = *pi, j = *pj;
-    int rc = 0;
-
-    while (i + 32 <= len) {
-        __m256i v = _mm256_loadu_si256((const __m256i *)(s + i));
-        __m256i sep =
-            _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, tab), _mm256_cmpeq_epi8(v, nl)),
-                            _mm256_cmpeq_epi8(v, hy));
-        __m256i multi =
-            _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, cr), _mm256_cmpeq_epi8(v, c2)),
-                            _mm256_cmpeq_epi8(v, e2));
-        unsigned mask = (unsigned)_mm256_movemask_epi8(multi);
-        /* j <= i, so the 32 bytes fit below len */
-        _mm256_storeu_si256((__m256i *)(m->norm + j), _mm256_blendv_epi8(v, sp, sep));
-        if (mask == 0) {
-            i += 32;
-            j += 32;
-            continue;
-        }
-        {
-            unsigned k = (unsigned)__builtin_ctz(mask);
-            i += k;
-            j += k;
-        }
-        rc = norm_unit(m, s, len, &i, &j, cum);
-        if (rc != 0) {
-            break;
-        }
+    size_t p = pos;
+    if (pos == 0) {
+        return 1;
     }
-    *pi = i;
-    *pj = j;
-    return rc;
-}
-#endif
-
-/* text[0..len) into m->norm[0..m->nlen), and the shrink points. Only \r,
- * 0xc2 and 0xe2 can start a multi-byte form; 32 or 16 bytes at a time go
- * through with their one-byte separators replaced until one of them
- * shows up. */
-static int normalise(mt_matcher *m, const unsigned char *s, size_t len)
-{
-    size_t i = 0, j = 0;
-    uint32_t cum = 0;
-
-    m->n_shr = 0;
-    m->cursor = 0;
-    if (m->norm_cap < len + 16) {
-        size_t cap = len + 16 > 2 * m->norm_cap ? len + 16 : 2 * m->norm_cap;
-        unsigned char *p = malloc(cap);
-        if (p == NULL) {
-            return NL_ENOMEM;
-        }
-        free(m->norm);
-        m->norm = p;
-        m->norm_cap = cap;
-    }
-#if defined(__x86_64__) && defined(__GNUC__)
-    if (__builtin_cpu_supports("avx2") && normalise_avx2(m, s, len, &i, &j, &cum) != 0) {
-        return NL_ENOMEM;
-    }
-#endif
-#ifdef __SSE2__
-    {
-        const __m128i tab = _mm_set1_epi8('\t'), nl = _mm_set1_epi8('\n');
-        const __m128i hy = _mm_set1_epi8('-'), sp = _mm_set1_epi8(' ');
-        const __m128i cr = _mm_set1_epi8('\r'), c2 = _mm_set1_epi8((char)0xc2);
-        const __m128i e2 = _mm_set1_epi8((char)0xe2);
-        while (i + 16 <= len) {
-            __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
-            __m128i sep = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, tab), _mm_cmpeq_epi8(v, nl)),
-                                       _mm_cmpeq_epi8(v, hy));
-            __m128i multi = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, c2)),
-                                         _mm_cmpeq_epi8(v, e2));
-            unsigned mask = (unsigned)_mm_movemask_epi8(multi);
-            /* j <= i, so the 16 bytes fit below len */
-            _mm_storeu_si128((__m128i *)(m->norm + j),
-                             _mm_or_si128(_mm_andnot_si128(sep, v), _mm_and_si128(sep, sp)));
-            if (mask == 0) {
-                i += 16;
-                j += 16;
-                continue;
-            }
-            {
-                unsigned k = (unsigned)__builtin_ctz(mask);
-                i += k;
-                j += k;
-            }
-            if (norm_unit(m, s, len, &i, &j, &cum) != 0) {
-                return NL_ENOMEM;
-            }
-        }
-    }
-#endif
-    while (i < len) {
-        if (norm_unit(m, s, len, &i, &j, &cum) != 0) {
-            return NL_ENOMEM;
-        }
-    }
-    m->nlen = j;
-    return 0;
+    do {
+        p--;
+    } while (p > 0 && (text[p] & 0xc0) == 0x80);
+    return !is_word_cp(cp_at(text + p, text + pos));
 }
 
-/* The original offset of normalised offset p: p plus the shrink of every
- * form before it. Hyperscan reports in order of end, so a cursor that
- * moves a few points either way finds it. */
-static size_t orig_of(mt_matcher *m, size_t p)
+static int boundary_after(const unsigned char *text, size_t pos, size_t len)
 {
-    size_t k = m->cursor;
-    while (k < m->n_shr && m->shr[k].pos < p) {
-        k++;
-    }
-    while (k > 0 && m->shr[k - 1].pos >= p) {
-        k--;
-    }
-    m->cursor = k;
-    return p + (k > 0 ? m->shr[k - 1].cum : 0);
+    return pos >= len || !is_word_cp(cp_at(text + pos, text + len));
 }
 
 /* ---- names ------------------------------------------------------------ */
@@ -260,35 +172,11 @@ static int all_caps(const char *s, size_t len)
     return letters > 0;
 }
 
-static int valid_utf8(const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = s[i];
-        size_t n = c < 0x80             ? 1
-                   : (c & 0xe0) == 0xc0 ? 2
-                   : (c & 0xf0) == 0xe0 ? 3
-                   : (c & 0xf8) == 0xf0 ? 4
-                                        : 0;
-        if (n == 0 || (n == 2 && c < 0xc2) || i + n > len) {
-            return 0;
-        }
-        for (size_t k = 1; k < n; k++) {
-            if ((s[i + k] & 0xc0) != 0x80) {
-                return 0;
-            }
-        }
-        i += n;
-    }
-    return 1;
-}
-
-/* A name normalises exactly when matching its normalised form in the
- * normalised text finds what its expression (to_regex) finds in the
- * original: it holds no byte the text's normalisation changes other than
- * its own separators and apostrophes (tab, \r, \n are literal bytes in a
- * name), and, being valid UTF-8, cannot end or begin inside a multi-byte
- * form of the text. */
+/* A name normalises exactly when comparing its normalised form with the
+ * text unit by unit (see match_at) finds what its expression (to_regex)
+ * finds: it holds no byte a separator or apostrophe of the text can be
+ * written as other than its own separators and apostrophes (tab, \r, \n
+ * are literal bytes in a name), and it is valid UTF-8 without NUL. */
 static int normalises_exactly(const mt_pattern *p)
 {
     const unsigned char *s = (const unsigned char *)p->text;
@@ -297,7 +185,7 @@ static int normalises_exactly(const mt_pattern *p)
             return 0;
         }
     }
-    return valid_utf8(s, p->len);
+    return nl_utf8_valid(p->text, p->len);
 }
 
 /* The name's normalised form into out (at most p->len bytes); its length. */
@@ -368,91 +256,226 @@ static int to_regex(const mt_pattern *p, nl_buf *b)
     return rc;
 }
 
-struct lit {
-    const unsigned char *s;
-    size_t len;
-    unsigned caseless, group, pattern;
+/* ---- keys ------------------------------------------------------------- */
+
+#define FOLD8 0x2020202020202020ULL
+
+/* The first n (1..8, never 0) bytes at s as the low bytes of a word (in
+ * memory order), read without passing end. */
+static inline uint64_t load_tail(const unsigned char *s, size_t n, const unsigned char *end)
+{
+    uint64_t x = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (end - s >= 8) {
+        memcpy(&x, s, 8);
+        return x & (UINT64_MAX >> (64 - 8 * n));
+    }
+#endif
+    (void)end;
+    for (size_t i = 0; i < n && i < 8; i++) {
+        x |= (uint64_t)s[i] << (8 * i);
+    }
+    return x;
+}
+
+/* The key of the word s[0..n): a hash of its bytes with bit 0x20 set in
+ * each (its high bits are the well-mixed ones), so that ASCII letters of either case give the same
+ * key. Other bytes may collide that way too, which only costs a comparison: every candidate is
+ * compared byte by byte before it counts. Never 0. */
+static inline uint64_t word_key(const unsigned char *s, size_t n, const unsigned char *end)
+{
+    uint64_t h = 0, x;
+
+    if (n > 8) {
+        /* up to 8 bytes, the bytes alone tell words apart (a word holds no
+         * NUL); past that, so do the length and the bytes together */
+        h = (uint64_t)n * 0x9e3779b97f4a7c15ULL;
+        while (n > 8) {
+            x = load_tail(s, 8, end);
+            h = (h ^ (x | FOLD8)) * 0xff51afd7ed558ccdULL;
+            h ^= h >> 32;
+            s += 8;
+            n -= 8;
+        }
+    }
+    x = load_tail(s, n, end);
+    /* one multiply: its high bits, which every input bit reaches, index
+     * the filter and the table */
+    return ((h ^ (x | (FOLD8 >> (64 - 8 * n)))) * 0xc4ceb9fe1a85ec53ULL) | 1;
+}
+
+/* The key of a name's first two words, from theirs: both are mixed
+ * already, so a rotation and an XOR keep the pair apart from its reverse
+ * without another multiply on the scan's critical path. */
+static inline uint64_t pair_key(uint64_t first, uint64_t second)
+{
+    return (first ^ (second << 17 | second >> 47)) | 1;
+}
+
+static inline int filter_has(const mt_matcher *m, uint64_t key)
+{
+    uint64_t bit = key >> (64 - m->filter_bits);
+    return (int)(m->filter[bit >> 6] >> (bit & 63)) & 1;
+}
+
+/* The bucket of key, or NULL. */
+static inline const struct slot *find_slot(const mt_matcher *m, uint64_t key)
+{
+    size_t mask = ((size_t)1 << m->slot_bits) - 1, i = (size_t)(key >> (64 - m->slot_bits));
+    for (;;) {
+        const struct slot *s = &m->slots[i];
+        if (s->key == key) {
+            return s;
+        }
+        if (s->key == 0) {
+            return NULL;
+        }
+        i = (i + 1) & mask;
+    }
+}
+
+/* ---- compiling -------------------------------------------------------- */
+
+/* The bytes of the first word of the normalised name s[0..len) (valid
+ * UTF-8): 0 when it begins with something else. */
+static size_t first_word(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len && is_word_cp(cp_at(s + i, s + len))) {
+        i += s[i] < 0x80 ? 1 : s[i] < 0xe0 ? 2 : s[i] < 0xf0 ? 3 : 4;
+    }
+    return i;
+}
+
+/* The second word of the normalised name s[0..len) after its first word
+ * s[0..first): its offset, and in *n its bytes; 0 when there is none. */
+static size_t second_word(const unsigned char *s, size_t len, size_t first, size_t *n)
+{
+    size_t i = first;
+    while (i < len && !is_word_cp(cp_at(s + i, s + len))) {
+        i += s[i] < 0x80 ? 1 : s[i] < 0xe0 ? 2 : s[i] < 0xf0 ? 3 : 4;
+    }
+    *n = i < len ? first_word(s + i, len - i) : 0;
+    return *n > 0 ? i : 0;
+}
+
+struct keyed {
+    struct entry e;
+    uint64_t key;    /* its bucket's */
+    uint64_t first;  /* its first word's */
+    uint64_t second; /* its second word's, or 0 */
 };
 
-static int cmp_lit(const void *a, const void *b)
+/* Same key, group, case rule and normalised name, then pattern index. */
+static int cmp_identity(const void *a, const void *b)
 {
-    const struct lit *x = a, *y = b;
+    const struct keyed *x = a, *y = b;
     int c;
-    if (x->group != y->group) {
-        return x->group < y->group ? -1 : 1;
+    if (x->key != y->key) {
+        return x->key < y->key ? -1 : 1;
     }
-    if (x->caseless != y->caseless) {
-        return x->caseless < y->caseless ? -1 : 1;
+    if (x->e.group != y->e.group) {
+        return x->e.group < y->e.group ? -1 : 1;
     }
-    if (x->len != y->len) {
-        return x->len < y->len ? -1 : 1;
+    if (x->e.caseless != y->e.caseless) {
+        return x->e.caseless < y->e.caseless ? -1 : 1;
     }
-    c = memcmp(x->s, y->s, x->len);
+    if (x->e.len != y->e.len) {
+        return x->e.len < y->e.len ? -1 : 1;
+    }
+    c = memcmp(x->e.name, y->e.name, x->e.len);
     if (c != 0) {
         return c;
     }
-    return x->pattern < y->pattern ? -1 : x->pattern > y->pattern;
+    return x->e.pattern < y->e.pattern ? -1 : x->e.pattern > y->e.pattern;
 }
 
-/* The literal database of the names in lits[0..n) (sorted, duplicates
- * dropped here). */
-static int compile_literals(mt_matcher *m, const mt_pattern *patterns, struct lit *lits, size_t n,
-                            char *errbuf, size_t errlen)
+/* The order of a bucket: key, group, longest first, lowest pattern. */
+static int cmp_bucket(const void *a, const void *b)
 {
-    const char **exprs = NULL;
-    unsigned *flags = NULL, *ids = NULL;
-    size_t *lens = NULL, u = 0;
-    hs_compile_error_t *cerr = NULL;
-    int rc = 0;
+    const struct keyed *x = a, *y = b;
+    if (x->key != y->key) {
+        return x->key < y->key ? -1 : 1;
+    }
+    if (x->e.group != y->e.group) {
+        return x->e.group < y->e.group ? -1 : 1;
+    }
+    if (x->e.len != y->e.len) {
+        return x->e.len > y->e.len ? -1 : 1;
+    }
+    return x->e.pattern < y->e.pattern ? -1 : x->e.pattern > y->e.pattern;
+}
 
-    qsort(lits, n, sizeof(*lits), cmp_lit);
+static unsigned bits_for(size_t n)
+{
+    unsigned b = 0;
+    while (((size_t)1 << b) < n) {
+        b++;
+    }
+    return b;
+}
+
+/* The slot of key, found or made (empty). */
+static struct slot *slot_of(mt_matcher *m, uint64_t key)
+{
+    size_t mask = ((size_t)1 << m->slot_bits) - 1, k = (size_t)(key >> (64 - m->slot_bits));
+    while (m->slots[k].key != key && m->slots[k].key != 0) {
+        k = (k + 1) & mask;
+    }
+    m->slots[k].key = key;
+    return &m->slots[k];
+}
+
+/* The key table and filter of v[0..n) (sorted and de-duplicated here). */
+static int build_index(mt_matcher *m, struct keyed *v, size_t n, char *errbuf, size_t errlen)
+{
+    size_t u = 0, keys = 0;
+
+    qsort(v, n, sizeof(*v), cmp_identity);
     for (size_t i = 0; i < n; i++) {
-        if (u > 0 && lits[u - 1].group == lits[i].group &&
-            lits[u - 1].caseless == lits[i].caseless && lits[u - 1].len == lits[i].len &&
-            memcmp(lits[u - 1].s, lits[i].s, lits[i].len) == 0) {
+        if (u > 0 && v[u - 1].key == v[i].key && v[u - 1].e.group == v[i].e.group &&
+            v[u - 1].e.caseless == v[i].e.caseless && v[u - 1].e.len == v[i].e.len &&
+            memcmp(v[u - 1].e.name, v[i].e.name, v[i].e.len) == 0) {
             continue; /* the lower pattern index, sorted first, wins every tie */
         }
-        lits[u++] = lits[i];
+        v[u++] = v[i];
     }
-    exprs = malloc(u * sizeof(*exprs));
-    flags = malloc(u * sizeof(*flags));
-    ids = malloc(u * sizeof(*ids));
-    lens = malloc(u * sizeof(*lens));
-    m->lit_len = malloc(u * sizeof(*m->lit_len));
-    m->lit_pattern = malloc(u * sizeof(*m->lit_pattern));
-    m->lit_group = malloc(u);
-    if (exprs == NULL || flags == NULL || ids == NULL || lens == NULL || m->lit_len == NULL ||
-        m->lit_pattern == NULL || m->lit_group == NULL) {
-        rc = nl_errf(errbuf, errlen, NL_ENOMEM, "out of memory");
-        goto out;
+    if (u > MT_MAX_ENTRIES) {
+        return nl_errf(errbuf, errlen, NL_EINVAL, "more than %u distinct names", MT_MAX_ENTRIES);
+    }
+    qsort(v, u, sizeof(*v), cmp_bucket);
+    for (size_t i = 0; i < u; i++) {
+        /* a bucket each, and at most one first-word slot per entry */
+        keys += (i == 0 || v[i].key != v[i - 1].key) + (v[i].key != v[i].first);
+    }
+    m->slot_bits = bits_for(2 * keys) < 6 ? 6 : bits_for(2 * keys);
+    m->filter_bits = bits_for(16 * keys) < 12 ? 12 : bits_for(16 * keys);
+    m->slots = calloc((size_t)1 << m->slot_bits, sizeof(*m->slots));
+    m->seconds = calloc((size_t)1 << m->slot_bits, sizeof(*m->seconds));
+    m->filter = calloc(((size_t)1 << m->filter_bits) / 64, sizeof(*m->filter));
+    m->entries = malloc(u * sizeof(*m->entries));
+    if (m->slots == NULL || m->seconds == NULL || m->filter == NULL || m->entries == NULL) {
+        return nl_errf(errbuf, errlen, NL_ENOMEM, "out of memory");
     }
     for (size_t i = 0; i < u; i++) {
-        exprs[i] = (const char *)lits[i].s;
-        lens[i] = lits[i].len;
-        flags[i] = lits[i].caseless ? HS_FLAG_CASELESS : 0;
-        ids[i] = (unsigned)i;
-        m->lit_len[i] = (unsigned)lits[i].len;
-        m->lit_pattern[i] = lits[i].pattern;
-        m->lit_group[i] = (unsigned char)lits[i].group;
+        uint64_t bit = v[i].first >> (64 - m->filter_bits);
+        struct slot *sl = slot_of(m, v[i].key);
+
+        m->entries[i] = v[i].e;
+        if (sl->n == 0) { /* entries of a key are contiguous */
+            sl->first = (uint32_t)i;
+        }
+        sl->n++;
+        sl->groups |= 1u << v[i].e.group;
+        if (v[i].key != v[i].first) {
+            struct slot *f = slot_of(m, v[i].first);
+            f->multi |= 1u << v[i].e.group;
+            m->seconds[f - m->slots] |= (uint64_t)1 << (v[i].second >> 58);
+        }
+        m->filter[bit >> 6] |= (uint64_t)1 << (bit & 63);
     }
-    if (hs_compile_lit_multi(exprs, flags, ids, lens, (unsigned)u, HS_MODE_BLOCK, NULL, &m->db,
-                             &cerr) != HS_SUCCESS) {
-        rc = nl_errf(errbuf, errlen, NL_EINVAL, "name \"%.60s\": %s",
-                     cerr->expression >= 0 ? patterns[lits[cerr->expression].pattern].text : "?",
-                     cerr->message);
-        hs_free_compile_error(cerr);
-        goto out;
-    }
-    if (hs_alloc_scratch(m->db, &m->scratch) != HS_SUCCESS) {
-        rc = nl_errf(errbuf, errlen, NL_ENOMEM, "cannot allocate Hyperscan scratch space");
-        goto out;
-    }
-out:
-    free(exprs);
-    free(flags);
-    free(ids);
-    free(lens);
-    return rc;
+    m->n_entries = u;
+    return 0;
 }
 
 /* The expression database of the names normalisation cannot express
@@ -506,10 +529,9 @@ out:
 
 int mt_compile(const mt_pattern *patterns, size_t n, mt_matcher **out, char *errbuf, size_t errlen)
 {
-    struct lit *lits = NULL;
+    struct keyed *keyed = NULL;
     unsigned *raw = NULL;
-    unsigned char *arena = NULL;
-    size_t n_lits = 0, n_raw = 0, total = 0, used = 0;
+    size_t n_keyed = 0, n_raw = 0, total = 0, used = 0;
     mt_matcher *m = NULL;
     int rc = 0;
 
@@ -528,35 +550,59 @@ int mt_compile(const mt_pattern *patterns, size_t n, mt_matcher **out, char *err
         total += patterns[i].len;
     }
     m = calloc(1, sizeof(*m));
-    lits = malloc(n * sizeof(*lits));
+    keyed = malloc(n * sizeof(*keyed));
     raw = malloc(n * sizeof(*raw));
-    arena = malloc(total);
-    if (m == NULL || lits == NULL || raw == NULL || arena == NULL) {
+    if (m == NULL || keyed == NULL || raw == NULL) {
         rc = nl_errf(errbuf, errlen, NL_ENOMEM, "out of memory");
         goto out;
     }
+    m->arena = malloc(total);
     m->group = malloc(n);
-    if (m->group == NULL) {
+    if (m->arena == NULL || m->group == NULL) {
         rc = nl_errf(errbuf, errlen, NL_ENOMEM, "out of memory");
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
         const mt_pattern *p = &patterns[i];
+        unsigned char *name = m->arena + used;
+        int caseless = !all_caps(p->text, p->len);
+        size_t len, word, second, second_len;
+
         m->group[i] = (unsigned char)p->group;
         if (!normalises_exactly(p)) {
             raw[n_raw++] = (unsigned)i;
             continue;
         }
-        lits[n_lits].caseless = !all_caps(p->text, p->len);
-        lits[n_lits].s = arena + used;
-        lits[n_lits].len = normalise_name(p, arena + used, (int)lits[n_lits].caseless);
-        lits[n_lits].group = p->group;
-        lits[n_lits].pattern = (unsigned)i;
-        used += lits[n_lits].len;
-        n_lits++;
+        len = normalise_name(p, name, caseless);
+        word = first_word(name, len);
+        if (word == 0) {
+            raw[n_raw++] = (unsigned)i;
+            continue;
+        }
+        second = second_word(name, len, word, &second_len);
+        keyed[n_keyed].e = (struct entry){0,
+                                          0,
+                                          name,
+                                          (uint32_t)len,
+                                          (uint32_t)word,
+                                          (uint32_t)i,
+                                          (unsigned char)p->group,
+                                          (unsigned char)caseless};
+        for (size_t k = 0; k < word && k < 8; k++) {
+            keyed[n_keyed].e.head |= (uint64_t)name[k] << (8 * k);
+            if (caseless && name[k] < 0x80) {
+                keyed[n_keyed].e.fold |= (uint64_t)0x20 << (8 * k);
+            }
+        }
+        keyed[n_keyed].first = word_key(name, word, name + len);
+        keyed[n_keyed].second = second == 0 ? 0 : word_key(name + second, second_len, name + len);
+        keyed[n_keyed].key = second == 0 ? keyed[n_keyed].first
+                                         : pair_key(keyed[n_keyed].first, keyed[n_keyed].second);
+        n_keyed++;
+        used += len;
     }
-    if (n_lits > 0) {
-        rc = compile_literals(m, patterns, lits, n_lits, errbuf, errlen);
+    if (n_keyed > 0) {
+        rc = build_index(m, keyed, n_keyed, errbuf, errlen);
     }
     if (rc == 0 && n_raw > 0) {
         rc = compile_raw(m, patterns, raw, n_raw, errbuf, errlen);
@@ -567,9 +613,8 @@ int mt_compile(const mt_pattern *patterns, size_t n, mt_matcher **out, char *err
     *out = m;
     m = NULL;
 out:
-    free(lits);
+    free(keyed);
     free(raw);
-    free(arena);
     mt_free(m);
     return rc;
 }
@@ -579,16 +624,15 @@ void mt_free(mt_matcher *m)
     if (m == NULL) {
         return;
     }
-    hs_free_scratch(m->scratch);
-    hs_free_database(m->db);
+    free(m->slots);
+    free(m->seconds);
+    free(m->filter);
+    free(m->entries);
+    free(m->arena);
     hs_free_scratch(m->raw_scratch);
     hs_free_database(m->raw_db);
-    free(m->lit_len);
-    free(m->lit_pattern);
-    free(m->lit_group);
     free(m->group);
-    free(m->norm);
-    free(m->shr);
+    free(m->words);
     for (int g = 0; g < MT_MAX_GROUPS; g++) {
         free(m->cand[g].v);
     }
@@ -596,68 +640,192 @@ void mt_free(mt_matcher *m)
     free(m);
 }
 
-/* ---- whole words ------------------------------------------------------ */
+/* ---- the words of a text ---------------------------------------------- */
 
-/* Decodes the code point at s; 0xfffd for a broken sequence. */
-static uint32_t cp_at(const unsigned char *s, const unsigned char *end)
+static inline unsigned ctz64(uint64_t x)
 {
-    size_t n = s[0] < 0x80 ? 1 : s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
-    uint32_t cp;
-
-    if (n == 1) {
-        return s[0];
-    }
-    if ((size_t)(end - s) < n) {
-        return 0xfffd;
-    }
-    cp = s[0] & (0x7f >> n);
-    for (size_t i = 1; i < n; i++) {
-        cp = cp << 6 | (s[i] & 0x3f);
-    }
-    return cp;
+    return (unsigned)__builtin_ctzll(x);
 }
 
-/* Letters and digits continue a word; punctuation, spaces and symbols
- * (ASCII, Latin-1 punctuation, General Punctuation, CJK punctuation) end it. */
-static int is_word_cp(uint32_t cp)
+/* The 64 bytes at s: a bit per byte that is an ASCII letter or digit or
+ * not ASCII (the latter sorted out by fix_non_ascii); *high has a bit per
+ * byte that is not ASCII, *lead one per byte that starts a multi-byte
+ * form (0xc0 and up). */
+static inline uint64_t classify64(const unsigned char *s, uint64_t *high, uint64_t *lead)
 {
-    if (cp < 0x80) {
-        return ascii_word[cp];
+    uint64_t w = 0, h = 0, l = 0;
+#ifdef __SSE2__
+    const __m128i x20 = _mm_set1_epi8(0x20), a = _mm_set1_epi8('a' - 1), z = _mm_set1_epi8('z' + 1);
+    const __m128i d0 = _mm_set1_epi8('0' - 1), d9 = _mm_set1_epi8('9' + 1);
+    const __m128i cont = _mm_set1_epi8((char)0xbf);
+    for (int i = 0; i < 4; i++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(s + 16 * i));
+        __m128i lo = _mm_or_si128(v, x20);
+        /* signed compares: bytes from 0x80 up are negative, never letters */
+        __m128i alpha = _mm_and_si128(_mm_cmpgt_epi8(lo, a), _mm_cmpgt_epi8(z, lo));
+        __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, d0), _mm_cmpgt_epi8(d9, v));
+        w |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(alpha, digit)) << (16 * i);
+        h |= (uint64_t)(unsigned)_mm_movemask_epi8(v) << (16 * i);
+        l |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpgt_epi8(v, cont)) << (16 * i);
     }
-    /* C1 controls and Latin-1 punctuation and symbols, but for the
-     * letters among them (ª µ º) */
-    if ((cp <= 0xbf && cp != 0xaa && cp != 0xb5 && cp != 0xba) || cp == 0xd7 || cp == 0xf7) {
-        return 0;
+#else
+    for (int i = 0; i < 64; i++) {
+        unsigned char c = s[i];
+        w |= (uint64_t)(c < 0x80 && ascii_word[c]) << i;
+        h |= (uint64_t)(c >= 0x80) << i;
+        l |= (uint64_t)(c >= 0xc0) << i;
     }
-    if ((cp >= 0x2000 && cp <= 0x206f) || (cp >= 0x3000 && cp <= 0x303f) || cp == 0xfeff ||
-        cp == 0xfffd) {
-        return 0;
-    }
-    return 1;
+#endif
+    *high = h;
+    *lead = l & h;
+    return w | h;
 }
 
-static int boundary_before(const unsigned char *text, size_t pos)
+/* Clears in *w the bits of each multi-byte character of block b that is
+ * not a letter or digit (is_word_cp: punctuation, spaces, symbols); lead
+ * has a bit per byte of the block that starts one. The bytes of such a
+ * character that fall in the next block go into *carry, for it to clear. */
+static void fix_non_ascii(const unsigned char *s, size_t len, size_t b, uint64_t lead, uint64_t *w,
+                          uint64_t *carry)
 {
-    size_t p = pos;
-    if (pos == 0) {
+    while (lead != 0) {
+        unsigned k = ctz64(lead);
+        size_t p = 64 * b + k, n = s[p] < 0xe0 ? 2 : s[p] < 0xf0 ? 3 : 4;
+        uint64_t bits;
+
+        lead &= lead - 1;
+        if (is_word_cp(cp_at(s + p, s + len))) {
+            continue;
+        }
+        if (n > len - p) {
+            n = len - p;
+        }
+        bits = ((uint64_t)1 << n) - 1;
+        *w &= ~(bits << k);
+        if (k + n > 64) {
+            *carry |= bits >> (64 - k);
+        }
+    }
+}
+
+/* m->words for text s[0..len): bit i of words[b] is set when byte 64 b + i
+ * belongs to a word (a letter or digit, ASCII or not); bits past len are
+ * clear. */
+static int word_bits(mt_matcher *m, const unsigned char *s, size_t len)
+{
+    size_t nblk = (len + 63) / 64, full = len / 64;
+    uint64_t carry = 0, high, lead, w;
+
+    if (m->words_cap < nblk) {
+        size_t cap = nblk > 2 * m->words_cap ? nblk : 2 * m->words_cap;
+        uint64_t *p = malloc(cap * sizeof(*p));
+        if (p == NULL) {
+            return NL_ENOMEM;
+        }
+        free(m->words);
+        m->words = p;
+        m->words_cap = cap;
+    }
+    for (size_t b = 0; b < nblk; b++) {
+        if (b < full) {
+            w = classify64(s + 64 * b, &high, &lead);
+        } else {
+            unsigned char last[64] = {0};
+            memcpy(last, s + 64 * b, len - 64 * b);
+            w = classify64(last, &high, &lead);
+        }
+        if (high != 0) {
+            w &= ~carry;
+            carry = 0;
+            fix_non_ascii(s, len, b, lead, &w, &carry);
+        }
+        m->words[b] = w;
+    }
+    return 0;
+}
+
+/* ---- matching --------------------------------------------------------- */
+
+static inline unsigned char fold(unsigned char c)
+{
+    return (unsigned char)(c + ((unsigned)(c - 'A') < 26u ? 32 : 0));
+}
+
+/* The bytes of the separator at s[j] a name's space stands for (a space,
+ * tab, hyphen, \n, \r\n, U+00A0, U+2010 or U+2011), or 0. */
+static inline size_t separator_at(const unsigned char *s, size_t j, size_t len)
+{
+    unsigned char c = j < len ? s[j] : 0;
+    if (c == ' ' || c == '\t' || c == '\n' || c == '-') {
         return 1;
     }
-    do {
-        p--;
-    } while (p > 0 && (text[p] & 0xc0) == 0x80);
-    return !is_word_cp(cp_at(text + p, text + pos));
+    if (c == '\r') {
+        return j + 1 < len && s[j + 1] == '\n' ? 2 : 0;
+    }
+    if (c == 0xc2) {
+        return j + 1 < len && s[j + 1] == 0xa0 ? 2 : 0;
+    }
+    if (c == 0xe2) {
+        return j + 2 < len && s[j + 1] == 0x80 && (s[j + 2] == 0x90 || s[j + 2] == 0x91) ? 3 : 0;
+    }
+    return 0;
 }
 
-static int boundary_after(const unsigned char *text, size_t pos, size_t len)
+/* The bytes of the apostrophe at s[j] (' or U+2019), or 0. */
+static inline size_t apostrophe_at(const unsigned char *s, size_t j, size_t len)
 {
-    return pos >= len || !is_word_cp(cp_at(text + pos, text + len));
+    if (j < len && s[j] == '\'') {
+        return 1;
+    }
+    return j + 2 < len && s[j] == 0xe2 && s[j + 1] == 0x80 && s[j + 2] == 0x99 ? 3 : 0;
 }
 
-/* ---- scanning --------------------------------------------------------- */
-
-static int push_hit(mt_matcher *m, unsigned group, size_t start, size_t end, unsigned pattern)
+/* Where the name of en ends when it matches the text at the word s[p..e)
+ * (head: its first 8 bytes, as load_tail gives them), or 0: its first
+ * word is that word (ASCII case folded if caseless), and
+ * the rest of it follows, a space as any separator, an apostrophe as
+ * either, up to the end of a word. */
+static size_t match_at(const mt_matcher *m, const struct entry *en, size_t p, size_t e,
+                       uint64_t head)
 {
-    struct hitvec *h = &m->cand[group];
+    const unsigned char *s = m->text, *name = en->name;
+    size_t len = m->len, j = e;
+
+    if (en->word_len != e - p || (head | en->fold) != en->head) {
+        return 0;
+    }
+    if (en->caseless) {
+        for (size_t i = 8; i < en->word_len; i++) {
+            if (fold(s[p + i]) != name[i]) {
+                return 0;
+            }
+        }
+    } else if (en->word_len > 8 && memcmp(s + p + 8, name + 8, en->word_len - 8) != 0) {
+        return 0;
+    }
+    if (en->len == en->word_len) {
+        return e; /* the word ends where the text's word does */
+    }
+    for (size_t i = en->word_len; i < en->len; i++) {
+        unsigned char c = name[i];
+        size_t unit;
+        if (c == ' ') {
+            unit = separator_at(s, j, len);
+        } else if (c == '\'') {
+            unit = apostrophe_at(s, j, len);
+        } else {
+            unit = j < len && (en->caseless ? fold(s[j]) : s[j]) == c;
+        }
+        if (unit == 0) {
+            return 0;
+        }
+        j += unit;
+    }
+    return boundary_after(s, j, len) ? j : 0;
+}
+
+static int push_hit(mt_matcher *m, struct hitvec *h, size_t start, size_t end, unsigned pattern)
+{
     if (h->n == h->cap) {
         size_t cap = h->cap ? h->cap * 2 : 256;
         mt_hit *v = realloc(h->v, cap * sizeof(*v));
@@ -672,52 +840,170 @@ static int push_hit(mt_matcher *m, unsigned group, size_t start, size_t end, uns
     return 0;
 }
 
-/* A literal ending at normalised offset to. The whole-word checks are
- * those on the original text: an ASCII byte next to the match in the
- * normalised text is the original's neighbour, or a replacement for a form
- * that ends a word as it does, so it decides alone; anything else is
- * looked at in the original. */
-static int on_literal(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
-                      void *ctx)
+/* The first name of each group in bucket sl, not yet found or skipped
+ * (to[g] != 0), that matches at the word s[p..e) (head as for match_at):
+ * its end in to[g] and its pattern in pattern[g]. */
+static void match_bucket(const mt_matcher *m, const struct slot *sl, size_t p, size_t e,
+                         uint64_t head, size_t *to, unsigned *pattern)
 {
-    mt_matcher *m = ctx;
-    size_t ne = (size_t)to, ns = ne - m->lit_len[id], start, end;
-    int before_known = 1, after_known = 1;
+    const struct entry *en = m->entries + sl->first, *end = en + sl->n;
 
-    (void)from;
-    (void)flags;
-    if (ns > 0) {
-        unsigned char c = m->norm[ns - 1];
-        if (c < 0x80) {
-            if (ascii_word[c]) {
-                return 0;
+    for (; en < end; en++) {
+        if (to[en->group] == 0) {
+            size_t t = match_at(m, en, p, e, head);
+            if (t != 0) {
+                to[en->group] = t;
+                pattern[en->group] = en->pattern;
             }
-        } else {
-            before_known = 0;
         }
     }
-    if (ne < m->nlen) {
-        unsigned char c = m->norm[ne];
-        if (c < 0x80) {
-            if (ascii_word[c]) {
-                return 0;
+}
+
+/* The word after offset e (m->words made): its start, and its end in
+ * *end; 0 when there is none. */
+static size_t next_word(const mt_matcher *m, size_t e, size_t *end)
+{
+    size_t nblk = (m->len + 63) / 64, b = e / 64, p;
+    uint64_t w = b < nblk ? m->words[b] & (UINT64_MAX << (e % 64)) : 0;
+
+    while (w == 0) {
+        if (++b >= nblk) {
+            return 0;
+        }
+        w = m->words[b];
+    }
+    p = 64 * b + ctz64(w);
+    w = ~m->words[b] & (UINT64_MAX << (p % 64));
+    while (w == 0) {
+        if (++b >= nblk) {
+            *end = m->len;
+            return p;
+        }
+        w = ~m->words[b];
+    }
+    *end = 64 * b + ctz64(w);
+    return p;
+}
+
+/* The longest name of each group that matches at the word s[p..e), whose
+ * key is key and slot sl, as a hit; nonzero when out of memory. A name of
+ * two words or more ends past the next word, so it is longer than any of
+ * one word: those are tried first. Without raw names, the words come in
+ * order and the hits of all groups go straight into m->out (ties: group 0
+ * first), each group's leftmost-longest kept as they come (m->last_end);
+ * with them, each group's candidates go into m->cand for resolve. */
+static int match_word(mt_matcher *m, const struct slot *sl, uint64_t key, size_t p, size_t e)
+{
+    size_t to[MT_MAX_GROUPS];
+    unsigned pattern[MT_MAX_GROUPS], open = 0;
+    uint64_t head;
+
+    for (int g = 0; g < MT_MAX_GROUPS; g++) {
+        /* inside the group's last hit: marked as found, with no end */
+        to[g] = p < m->last_end[g] ? SIZE_MAX : 0;
+        open |= (unsigned)(to[g] == 0) << g;
+    }
+    if (((sl->groups | sl->multi) & open) == 0) {
+        return 0; /* "Korea" in "North Korea" */
+    }
+    head = load_tail(m->text + p, e - p < 8 ? e - p : 8, m->text + m->len);
+    if (sl->multi & open) {
+        size_t e2, p2 = next_word(m, e, &e2);
+        if (p2 != 0) {
+            const struct slot *pair;
+            /* the next word comes up next in scan_words: its key is kept */
+            m->next_p = p2;
+            m->next_key = word_key(m->text + p2, e2 - p2, m->text + m->len);
+            /* "the" begins "the war" only: most next words are turned away
+             * here, before the pair's key and slot */
+            pair = m->seconds[sl - m->slots] >> (m->next_key >> 58) & 1
+                       ? find_slot(m, pair_key(key, m->next_key))
+                       : NULL;
+            if (pair != NULL) {
+                match_bucket(m, pair, p, e, head, to, pattern);
             }
-        } else {
-            after_known = 0;
         }
     }
-    if (m->n_shr == 0) {
-        start = ns;
-        end = ne;
-    } else {
-        start = orig_of(m, ns);
-        end = orig_of(m, ne);
+    match_bucket(m, sl, p, e, head, to, pattern);
+    for (int g = 0; g < MT_MAX_GROUPS; g++) {
+        if (to[g] == 0 || to[g] == SIZE_MAX) {
+            continue;
+        }
+        if (push_hit(m, m->raw_db == NULL ? &m->out : &m->cand[g], p, to[g], pattern[g]) != 0) {
+            return 1;
+        }
+        if (m->raw_db == NULL) {
+            m->last_end[g] = to[g];
+        }
     }
-    if ((!before_known && !boundary_before(m->text, start)) ||
-        (!after_known && !boundary_after(m->text, end, m->len))) {
-        return 0;
+    return 0;
+}
+
+enum { WORDS_COUNT, WORDS_KEYS, WORDS_MATCH };
+
+/* Goes through the words of m->text (m->words made): counts them
+ * (WORDS_COUNT), counts those whose key is in the table (WORDS_KEYS), or
+ * collects the hits (WORDS_MATCH; returns (size_t)-1 when out of memory). */
+static size_t scan_words(mt_matcher *m, int what)
+{
+    const unsigned char *s = m->text;
+    const uint64_t *words = m->words;
+    size_t len = m->len, nblk = (len + 63) / 64, count = 0;
+    uint64_t prev = 0;
+
+    m->next_p = SIZE_MAX;
+    for (size_t b = 0; b < nblk; b++) {
+        uint64_t w = words[b], starts = w & ~((w << 1) | prev);
+        prev = w >> 63;
+        while (starts != 0) {
+            unsigned k = ctz64(starts);
+            size_t p = 64 * b + k, e;
+            uint64_t rest = ~w >> k, key;
+            const struct slot *sl;
+
+            starts &= starts - 1;
+            if (rest != 0) {
+                e = p + ctz64(rest);
+            } else { /* the word goes on into the next block */
+                size_t c = b + 1;
+                while (c < nblk && words[c] == UINT64_MAX) {
+                    c++;
+                }
+                e = c < nblk ? 64 * c + ctz64(~words[c]) : len;
+            }
+            if (what == WORDS_COUNT) {
+                count++;
+                continue;
+            }
+            key = p == m->next_p ? m->next_key : word_key(s + p, e - p, s + len);
+            if (!filter_has(m, key)) {
+                continue;
+            }
+            sl = find_slot(m, key);
+            if (sl == NULL) {
+                continue;
+            }
+            if (what == WORDS_KEYS) {
+                count++;
+            } else if (sl->n == 1 && sl->multi == 0 && m->raw_db == NULL &&
+                       m->entries[sl->first].len == e - p && e - p <= 8) {
+                /* the common case, one name of one short word ("Russia"),
+                 * without match_word's set-up: the word is the name or
+                 * not, and ends where the text's word does */
+                const struct entry *en = &m->entries[sl->first];
+                if (p >= m->last_end[en->group] &&
+                    (load_tail(s + p, e - p, s + len) | en->fold) == en->head) {
+                    if (push_hit(m, &m->out, p, e, en->pattern) != 0) {
+                        return (size_t)-1;
+                    }
+                    m->last_end[en->group] = e;
+                }
+            } else if (match_word(m, sl, key, p, e) != 0) {
+                return (size_t)-1;
+            }
+        }
     }
-    return push_hit(m, m->lit_group[id], start, end, m->lit_pattern[id]);
+    return count;
 }
 
 /* A match of a raw expression, in original offsets. */
@@ -729,7 +1015,7 @@ static int on_raw(unsigned id, unsigned long long from, unsigned long long to, u
     if (!boundary_before(m->text, (size_t)from) || !boundary_after(m->text, (size_t)to, m->len)) {
         return 0;
     }
-    return push_hit(m, m->group[id], (size_t)from, (size_t)to, id);
+    return push_hit(m, &m->cand[m->group[id]], (size_t)from, (size_t)to, id);
 }
 
 static int hit_before(const mt_hit *x, const mt_hit *y)
@@ -782,46 +1068,35 @@ static void resolve(struct hitvec *h, int nearly_sorted)
     h->n = kept;
 }
 
-/* Normalises text and runs the literal scan with cb. */
-static int scan_literals(mt_matcher *m, const char *text, size_t len, match_event_handler cb,
-                         void *ctx)
-{
-    hs_error_t err;
-
-    if (len > UINT32_MAX) {
-        return NL_ETOOBIG;
-    }
-    m->text = (const unsigned char *)text;
-    m->len = len;
-    m->oom = 0;
-    if (normalise(m, m->text, len) != 0) {
-        return NL_ENOMEM;
-    }
-    if (m->db == NULL) {
-        return 0;
-    }
-    err = hs_scan(m->db, (const char *)m->norm, (unsigned)m->nlen, 0, m->scratch, cb, ctx);
-    if (m->oom || (err != HS_SUCCESS && err != HS_SCAN_TERMINATED)) {
-        return NL_ENOMEM;
-    }
-    return 0;
-}
-
 int mt_scan(mt_matcher *m, const char *text, size_t len, const mt_hit **hits, size_t *n)
 {
-    int rc;
     size_t total = 0;
 
     *hits = NULL;
     *n = 0;
+    if (len > UINT32_MAX) {
+        return NL_ETOOBIG;
+    }
     for (int g = 0; g < MT_MAX_GROUPS; g++) {
         m->cand[g].n = 0;
+        m->last_end[g] = 0;
     }
-    rc = scan_literals(m, text, len, on_literal, m);
-    if (rc != 0) {
-        return rc;
+    m->out.n = 0;
+    m->text = (const unsigned char *)text;
+    m->len = len;
+    m->oom = 0;
+    if (m->n_entries > 0) {
+        if (word_bits(m, m->text, len) != 0 || scan_words(m, WORDS_MATCH) == (size_t)-1) {
+            return NL_ENOMEM;
+        }
     }
-    if (m->raw_db != NULL) {
+    if (m->raw_db == NULL) {
+        /* the hits came in order, leftmost-longest in each group */
+        *hits = m->out.v;
+        *n = m->out.n;
+        return 0;
+    }
+    {
         hs_error_t err =
             hs_scan(m->raw_db, len > 0 ? text : "", (unsigned)len, 0, m->raw_scratch, on_raw, m);
         if (m->oom || (err != HS_SUCCESS && err != HS_SCAN_TERMINATED)) {
@@ -868,29 +1143,17 @@ int mt_scan(mt_matcher *m, const char *text, size_t len, const mt_hit **hits, si
 
 /* ---- diagnostics ------------------------------------------------------ */
 
-static int count_literal(unsigned id, unsigned long long from, unsigned long long to,
-                         unsigned flags, void *ctx)
-{
-    (void)id;
-    (void)from;
-    (void)to;
-    (void)flags;
-    (*(size_t *)ctx)++;
-    return 0;
-}
-
 int mt_diag_scan(mt_matcher *m, const char *text, size_t len, int stage, size_t *count)
 {
     *count = 0;
-    if (stage == MT_DIAG_NORMALISE) {
-        if (len > UINT32_MAX) {
-            return NL_ETOOBIG;
-        }
-        if (normalise(m, (const unsigned char *)text, len) != 0) {
-            return NL_ENOMEM;
-        }
-        *count = m->nlen;
-        return 0;
+    if (len > UINT32_MAX) {
+        return NL_ETOOBIG;
     }
-    return scan_literals(m, text, len, count_literal, count);
+    m->text = (const unsigned char *)text;
+    m->len = len;
+    if (word_bits(m, m->text, len) != 0) {
+        return NL_ENOMEM;
+    }
+    *count = scan_words(m, stage == MT_DIAG_WORDS || m->n_entries == 0 ? WORDS_COUNT : WORDS_KEYS);
+    return 0;
 }

@@ -1,4 +1,5 @@
-/* Multi-pattern matching of names on Hyperscan.
+/* Multi-pattern matching of names: tens of thousands of them at a cost
+ * per word of text that does not grow with their number.
  *
  * Each pattern is a name as written in the watchlist. It matches its
  * spelling variants: a space or hyphen in the name matches a space, a tab,
@@ -12,11 +13,15 @@
  * different groups are resolved independently, so their matches may
  * overlap.
  *
- * How: the text is normalised into a copy the matcher keeps (every
- * separator one ' ', every apostrophe '\''), with a sparse list of the
- * points where a multi-byte form shrank; names are normalised the same way
- * and compiled as plain literals. Offsets are mapped back to the original
- * text, and the whole-word checks are made there.
+ * How: a whole-word match of a name that begins with a word can only begin
+ * where a word of the text begins, and that word must be the name's first
+ * word. So the text is cut into words (64 bytes at a time with SIMD), each
+ * word's key (a hash, ASCII case folded) is looked up in a table of the
+ * names' first words, behind a bit filter that stays in cache, and the
+ * names filed under it are compared with the text from there, unit by
+ * unit. Names that begin with punctuation or hold bytes a separator could
+ * be written as (tab, \r, \n) are matched by Hyperscan expressions over
+ * the original text instead.
  *
  * Ownership: mt_compile returns a matcher the caller frees with mt_free;
  * it does not keep the pattern strings. mt_scan's hits belong to the
@@ -43,8 +48,8 @@ typedef struct mt_hit {
 } mt_hit;
 
 /* 0, NL_EINVAL (no pattern, an empty one, a group out of range, or a
- * pattern Hyperscan refuses, named in errbuf) or NL_ENOMEM; *out is NULL
- * on failure. */
+ * pattern Hyperscan refuses (only names that begin with punctuation or hold a tab, \r or \n go to
+ * it), named in errbuf) or NL_ENOMEM; *out is NULL on failure. */
 int mt_compile(const mt_pattern *patterns, size_t n, mt_matcher **out, char *errbuf, size_t errlen);
 void mt_free(mt_matcher *m);
 
@@ -52,8 +57,8 @@ void mt_free(mt_matcher *m);
  * matches, all groups merged in order of start (ties: group 0 first).
  * 0 with *hits and *n, or NL_ENOMEM / NL_ETOOBIG (text over 4 GiB), with
  * *hits NULL and *n 0. *hits points into storage owned by the matcher,
- * valid until the next mt_scan or mt_free. The matcher keeps a normalised
- * copy of the largest text scanned so far. Not thread-safe: one matcher,
+ * valid until the next mt_scan or mt_free. The matcher keeps a bit per
+ * byte of the largest text scanned so far. Not thread-safe: one matcher,
  * one thread. */
 int mt_scan(mt_matcher *m, const char *text, size_t len, const mt_hit **hits, size_t *n);
 

@@ -6,8 +6,8 @@
 #include "matcher.h"
 
 enum {
-    MT_DIAG_NORMALISE, /* normalise the text; *count = its normalised length */
-    MT_DIAG_LITERALS,  /* + the literal scan, a callback that only counts; *count = raw matches */
+    MT_DIAG_WORDS, /* cut the text into words; *count = words */
+    MT_DIAG_KEYS,  /* + look each word up in the key table; *count = words found there */
 };
 
 /* 0, or NL_ENOMEM / NL_ETOOBIG as mt_scan. */

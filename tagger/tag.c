@@ -56,6 +56,13 @@ struct para {
     uint32_t s0, s1; /* its sentences */
 };
 
+/* An event a trigger occurrence fits (find_events). */
+struct ecand {
+    uint32_t sent, ev;
+    uint32_t first;      /* the index of the occurrence's first candidate */
+    unsigned char dated; /* its sentence names a year of the event */
+};
+
 struct link {
     uint32_t sent;
     uint32_t next;
@@ -90,12 +97,16 @@ struct wl_tags {
     /* per actor, all in their rest state between documents */
     size_t cap_a;
     uint32_t *a_count, *a_head, *a_tail, *a_rank, *a_stamp;
+    uint32_t *a_unit;   /* 1 + the unit (actors_present) that last saw the actor */
+    uint32_t unit_seen; /* 1 + the unit whose actors a_unit holds, or 0 */
     unsigned char *a_named;
     uint32_t *order; /* actors of this document, in order of first mention */
     size_t n_order;
     /* per event, likewise */
     size_t cap_e;
-    uint32_t *e_count, *e_last, *e_head, *e_tail;
+    uint32_t *e_count, *e_last, *e_head, *e_tail, *e_anchor;
+    struct ecand *ec;
+    size_t n_ec, cap_ec;
     uint32_t *e_order;
     size_t n_e_order;
     uint32_t *scratch; /* distinct actors of one sentence */
@@ -151,12 +162,15 @@ void wl_tags_free(wl_tags *t)
     free(t->a_tail);
     free(t->a_rank);
     free(t->a_stamp);
+    free(t->a_unit);
     free(t->a_named);
     free(t->order);
     free(t->e_count);
     free(t->e_last);
     free(t->e_head);
     free(t->e_tail);
+    free(t->e_anchor);
+    free(t->ec);
     free(t->e_order);
     free(t->scratch);
     free(t->ids);
@@ -169,8 +183,8 @@ static int fit_watchlist(wl_tags *t, const watchlist *wl)
 {
     if (wl->n_actors > t->cap_a) {
         size_t n = wl->n_actors;
-        uint32_t **arrs[] = {&t->a_count, &t->a_head,  &t->a_tail,
-                             &t->a_rank,  &t->a_stamp, &t->order};
+        uint32_t **arrs[] = {&t->a_count, &t->a_head, &t->a_tail, &t->a_rank,
+                             &t->a_stamp, &t->order,  &t->a_unit};
         for (size_t i = 0; i < sizeof(arrs) / sizeof(arrs[0]); i++) {
             uint32_t *a = realloc(*arrs[i], n * sizeof(uint32_t));
             if (a == NULL) {
@@ -185,12 +199,14 @@ static int fit_watchlist(wl_tags *t, const watchlist *wl)
         t->a_named = named;
         memset(t->a_count, 0, n * sizeof(uint32_t));
         memset(t->a_stamp, 0, n * sizeof(uint32_t));
+        memset(t->a_unit, 0, n * sizeof(uint32_t));
         memset(t->a_named, 0, n);
         t->cap_a = n;
     }
     if (wl->n_events > t->cap_e) {
         size_t n = wl->n_events;
-        uint32_t **arrs[] = {&t->e_count, &t->e_last, &t->e_head, &t->e_tail, &t->e_order};
+        uint32_t **arrs[] = {&t->e_count, &t->e_last,  &t->e_head,
+                             &t->e_tail,  &t->e_order, &t->e_anchor};
         for (size_t i = 0; i < sizeof(arrs) / sizeof(arrs[0]); i++) {
             uint32_t *a = realloc(*arrs[i], n * sizeof(uint32_t));
             if (a == NULL) {
@@ -199,6 +215,7 @@ static int fit_watchlist(wl_tags *t, const watchlist *wl)
             *arrs[i] = a;
         }
         memset(t->e_count, 0, n * sizeof(uint32_t));
+        memset(t->e_anchor, 0, n * sizeof(uint32_t));
         memset(t->e_last, 0xff, n * sizeof(uint32_t));
         t->cap_e = n;
     }
@@ -212,6 +229,7 @@ static void reset(wl_tags *t)
         uint32_t a = t->order[i];
         t->a_count[a] = 0;
         t->a_stamp[a] = 0;
+        t->a_unit[a] = 0;
         t->a_named[a] = 0;
     }
     for (size_t i = 0; i < t->n_e_order; i++) {
@@ -224,6 +242,7 @@ static void reset(wl_tags *t)
     t->n_m = t->n_t = t->n_s = t->n_p = t->n_links = t->n_r = t->n_years = 0;
     t->years_oom = 0;
     t->n_order = t->n_e_order = t->n_ids = 0;
+    t->unit_seen = 0;
     t->out.len = 0;
     t->out.oom = 0;
     t->ok = 0;
@@ -367,37 +386,104 @@ static int is_space_at(const char *s, size_t len, size_t i)
            (c == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] == 0xa0);
 }
 
-/* Abbreviations after which a period does not end a sentence. */
+/* ASCII classes, the same in every locale (and no call per byte). */
+static int is_digit(char c)
+{
+    return (unsigned char)(c - '0') < 10;
+}
+
+static int is_upper(unsigned char c)
+{
+    return (unsigned char)(c - 'A') < 26;
+}
+
+static int is_alpha(unsigned char c)
+{
+    return (unsigned char)((c | 0x20) - 'a') < 26;
+}
+
+/* w[0, n), n <= 8, as the low bytes of a word, so that a short word is
+ * compared with another in one step. */
+static uint64_t pack8(const char *w, size_t n)
+{
+    uint64_t x = 0;
+    for (size_t i = 0; i < n; i++) {
+        x |= (uint64_t)(unsigned char)w[i] << (8 * i);
+    }
+    return x;
+}
+
+/* Abbreviations after which a period does not end a sentence: Mr Mrs Ms
+ * Dr Prof St Gen Sen Rep Gov Lt Col Capt Jr Sr No Vol vs etc Inc Ltd Co
+ * Corp, the months, e.g, i.e, approx, Amb Adm Maj Sgt Pres; each packed as
+ * pack8 packs it (K: up to six characters), by first letter. */
+#define K_(a, b, c, d, e, f, ...)                                                                  \
+    ((uint64_t)(unsigned char)(a) | (uint64_t)(unsigned char)(b) << 8 |                            \
+     (uint64_t)(unsigned char)(c) << 16 | (uint64_t)(unsigned char)(d) << 24 |                     \
+     (uint64_t)(unsigned char)(e) << 32 | (uint64_t)(unsigned char)(f) << 40)
+#define K(...) K_(__VA_ARGS__, 0, 0, 0, 0, 0, 0)
+
 static int is_abbreviation(const char *w, size_t n)
 {
-#define A(s)                                                                                       \
-    {                                                                                              \
-        s, sizeof(s) - 1                                                                           \
-    }
-    static const struct {
-        const char *s;
-        size_t n;
-    } abbr[] = {A("Mr"),  A("Mrs"),  A("Ms"),     A("Dr"),   A("Prof"), A("St"),   A("Gen"),
-                A("Sen"), A("Rep"),  A("Gov"),    A("Lt"),   A("Col"),  A("Capt"), A("Jr"),
-                A("Sr"),  A("No"),   A("Vol"),    A("vs"),   A("etc"),  A("Inc"),  A("Ltd"),
-                A("Co"),  A("Corp"), A("Jan"),    A("Feb"),  A("Mar"),  A("Apr"),  A("Jun"),
-                A("Jul"), A("Aug"),  A("Sep"),    A("Sept"), A("Oct"),  A("Nov"),  A("Dec"),
-                A("e.g"), A("i.e"),  A("approx"), A("Amb"),  A("Adm"),  A("Maj"),  A("Sgt"),
-                A("Pres")};
-#undef A
-    if (n == 1 && isupper((unsigned char)w[0])) {
+    uint64_t x;
+
+    if (n == 1 && is_upper((unsigned char)w[0])) {
         return 1; /* an initial: "J. Smith", "D.C." */
     }
     if (n > 6) {
         return 0;
     }
-    for (size_t i = 0; i < sizeof(abbr) / sizeof(abbr[0]); i++) {
-        if (abbr[i].n == n && abbr[i].s[0] == w[0] && memcmp(abbr[i].s, w, n) == 0) {
-            return 1;
-        }
+    x = pack8(w, n);
+    switch (w[0]) {
+    case 'A': /* Adm Amb Apr Aug */
+        return x == K('A', 'd', 'm') || x == K('A', 'm', 'b') || x == K('A', 'p', 'r') ||
+               x == K('A', 'u', 'g');
+    case 'C': /* Capt Co Col Corp */
+        return x == K('C', 'a', 'p', 't') || x == K('C', 'o') || x == K('C', 'o', 'l') ||
+               x == K('C', 'o', 'r', 'p');
+    case 'D': /* Dec Dr */
+        return x == K('D', 'e', 'c') || x == K('D', 'r');
+    case 'F': /* Feb */
+        return x == K('F', 'e', 'b');
+    case 'G': /* Gen Gov */
+        return x == K('G', 'e', 'n') || x == K('G', 'o', 'v');
+    case 'I': /* Inc */
+        return x == K('I', 'n', 'c');
+    case 'J': /* Jan Jr Jul Jun */
+        return x == K('J', 'a', 'n') || x == K('J', 'r') || x == K('J', 'u', 'l') ||
+               x == K('J', 'u', 'n');
+    case 'L': /* Lt Ltd */
+        return x == K('L', 't') || x == K('L', 't', 'd');
+    case 'M': /* Maj Mar Mr Mrs Ms */
+        return x == K('M', 'a', 'j') || x == K('M', 'a', 'r') || x == K('M', 'r') ||
+               x == K('M', 'r', 's') || x == K('M', 's');
+    case 'N': /* No Nov */
+        return x == K('N', 'o') || x == K('N', 'o', 'v');
+    case 'O': /* Oct */
+        return x == K('O', 'c', 't');
+    case 'P': /* Pres Prof */
+        return x == K('P', 'r', 'e', 's') || x == K('P', 'r', 'o', 'f');
+    case 'R': /* Rep */
+        return x == K('R', 'e', 'p');
+    case 'S': /* Sen Sep Sept Sgt Sr St */
+        return x == K('S', 'e', 'n') || x == K('S', 'e', 'p') || x == K('S', 'e', 'p', 't') ||
+               x == K('S', 'g', 't') || x == K('S', 'r') || x == K('S', 't');
+    case 'V': /* Vol */
+        return x == K('V', 'o', 'l');
+    case 'a': /* approx */
+        return x == K('a', 'p', 'p', 'r', 'o', 'x');
+    case 'e': /* e.g etc */
+        return x == K('e', '.', 'g') || x == K('e', 't', 'c');
+    case 'i': /* i.e */
+        return x == K('i', '.', 'e');
+    case 'v': /* vs */
+        return x == K('v', 's');
+    default:
+        return 0;
     }
-    return 0;
 }
+#undef K
+#undef K_
 
 /* Where a sentence ending at the terminator s[i] ends (after closing
  * quotes and brackets), or 0 if s[i] does not end one. */
@@ -424,14 +510,15 @@ static size_t sentence_end(const char *s, size_t len, size_t i)
     }
     if (k < len && s[k] != '\n') {
         c = (unsigned char)s[k];
-        if (!(isupper(c) || isdigit(c) || c == '"' || c == '\'' || c == '(' || c == '[' ||
+        if (!(is_upper(c) || is_digit((char)c) || c == '"' || c == '\'' || c == '(' || c == '[' ||
               c >= 0xc3)) {
             return 0; /* "the U.S. and", "approx. ten" */
         }
     }
     if (s[i] == '.') {
         size_t w = i;
-        while (w > 0 && (isalpha((unsigned char)s[w - 1]) || s[w - 1] == '.')) {
+        /* no abbreviation is longer than 6: 7 bytes back is far enough */
+        while (w > 0 && i - w <= 7 && (is_alpha((unsigned char)s[w - 1]) || s[w - 1] == '.')) {
             w--;
         }
         if (w < i && is_abbreviation(s + w, i - w)) {
@@ -439,11 +526,6 @@ static size_t sentence_end(const char *s, size_t len, size_t i)
         }
     }
     return j;
-}
-
-static int is_digit(char c)
-{
-    return (unsigned char)(c - '0') < 10;
 }
 
 /* The first of '.', '!', '?', '\n' or a digit in s[pos, len), or len: 16
@@ -715,36 +797,57 @@ static int dated_elsewhere(const wl_tags *t, const struct sent *st, int32_t from
     return st->ny > 0;
 }
 
-/* Whether the unit of sentences [s0, s1) mentions enough of e's actors. */
-static int actors_present(const wl_tags *t, const struct wl_event *e, size_t s0, size_t s1)
+/* Whether the unit of sentences [s0, s1), number unit, mentions enough of
+ * e's actors. The actors a unit mentions are marked once (a_unit) for all
+ * the triggers and events that ask about it in a row: a paragraph full of
+ * triggers is read once, not once per trigger and event. */
+static int actors_present(wl_tags *t, const struct wl_event *e, size_t s0, size_t s1, uint32_t unit)
 {
     uint64_t seen = 0;
     size_t n = 0;
 
-    for (size_t si = s0; si < s1; si++) {
-        if (t->s[si].m0 == NONE) {
-            continue;
-        }
-        for (uint32_t i = t->s[si].m0; i < t->s[si].m1; i++) {
-            for (size_t k = 0; k < e->n_actors && k < 64; k++) {
-                if (e->actors[k] == t->m[i].actor && !(seen & (1ULL << k))) {
-                    seen |= 1ULL << k;
-                    if (++n >= e->min_actors && (seen & e->required) == e->required) {
-                        return 1;
-                    }
-                }
+    if (t->unit_seen != unit + 1) {
+        for (size_t si = s0; si < s1; si++) {
+            if (t->s[si].m0 == NONE) {
+                continue;
+            }
+            for (uint32_t i = t->s[si].m0; i < t->s[si].m1; i++) {
+                t->a_unit[t->m[i].actor] = unit + 1;
             }
         }
+        t->unit_seen = unit + 1;
     }
-    return 0;
+    for (size_t k = 0; k < e->n_actors && k < 64; k++) {
+        if (t->a_unit[e->actors[k]] == unit + 1) {
+            seen |= 1ULL << k;
+            n++;
+        }
+    }
+    return n >= e->min_actors && (seen & e->required) == e->required;
 }
 
+/* Whether the sentence names a year within [from, to]. */
+static int dated_within(const wl_tags *t, const struct sent *st, int32_t from, int32_t to)
+{
+    return st->ny > 0 && !dated_elsewhere(t, st, from, to);
+}
+
+/* Events in two passes. First every trigger occurrence gets the events of
+ * its cue whose actors its scope mentions and whose dates its sentence
+ * does not contradict (t->ec). An occurrence that fits one event only, or
+ * whose sentence names a year of the event, anchors that event in the
+ * document. Then an occurrence that fits several events ("the meeting"
+ * between Putin and Kim: the 2023 summit or the 2024 visit) is kept for
+ * the best-anchored of them, the one the document is about; with no
+ * anchor for any, for all of them, as before. */
 static int find_events(const watchlist *wl, wl_tags *t)
 {
+    t->n_ec = 0;
     for (size_t i = 0; i < t->n_t; i++) {
         const struct trig *g = &t->t[i];
         const struct wl_cue *cue = &wl->cues[g->cue];
         const struct sent *st;
+        size_t first = t->n_ec;
         if (g->sent == NONE) {
             continue;
         }
@@ -753,57 +856,100 @@ static int find_events(const watchlist *wl, wl_tags *t)
             size_t ev = cue->events[k];
             const struct wl_event *e = &wl->events[ev];
             size_t s0 = g->sent, s1 = g->sent + 1;
-            if (t->e_last[ev] == g->sent) {
-                continue; /* this sentence is already its evidence */
-            }
+            uint32_t unit = g->sent; /* sentences 0 .. n_s-1, then paragraphs */
             if (e->paragraph) {
                 s0 = t->p[st->para].s0;
                 s1 = t->p[st->para].s1;
+                unit = (uint32_t)t->n_s + st->para;
             }
-            if (!actors_present(t, e, s0, s1) || dated_elsewhere(t, st, e->from, e->to)) {
+            if (!actors_present(t, e, s0, s1, unit) || dated_elsewhere(t, st, e->from, e->to)) {
                 continue;
             }
-            t->e_last[ev] = g->sent;
-            if (t->e_count[ev]++ == 0) {
-                t->e_order[t->n_e_order++] = (uint32_t)ev;
+            if (grow(&t->ec, &t->cap_ec, t->n_ec + 1, sizeof(*t->ec)) != 0) {
+                return NL_ENOMEM;
             }
-            if (add_link(t, &t->e_head[ev], &t->e_tail[ev], t->e_count[ev], g->sent) != 0) {
+            t->ec[t->n_ec++] = (struct ecand){g->sent, (uint32_t)ev, (uint32_t)first,
+                                              (unsigned char)dated_within(t, st, e->from, e->to)};
+        }
+    }
+    /* anchors; ec[i].first is the first candidate of the same occurrence */
+    for (size_t i = 0; i < t->n_ec; i++) {
+        size_t f = t->ec[i].first, n = 0;
+        while (f + n < t->n_ec && t->ec[f + n].first == t->ec[i].first) {
+            n++;
+        }
+        t->e_anchor[t->ec[i].ev] += n == 1 || t->ec[i].dated;
+    }
+    for (size_t i = 0; i < t->n_ec;) {
+        size_t f = i, n = 0;
+        uint32_t best = 0;
+        while (i < t->n_ec && t->ec[i].first == f) {
+            best = t->e_anchor[t->ec[i].ev] > best ? t->e_anchor[t->ec[i].ev] : best;
+            i++;
+            n++;
+        }
+        for (size_t k = f; k < f + n; k++) {
+            uint32_t ev = t->ec[k].ev, sent = t->ec[k].sent;
+            if (n > 1 && best > 0 && t->e_anchor[ev] < best && !t->ec[k].dated) {
+                continue; /* another event of this trigger is what the document is about */
+            }
+            if (t->e_last[ev] == sent) {
+                continue; /* this sentence is already its evidence */
+            }
+            t->e_last[ev] = sent;
+            if (t->e_count[ev]++ == 0) {
+                t->e_order[t->n_e_order++] = ev;
+            }
+            if (add_link(t, &t->e_head[ev], &t->e_tail[ev], t->e_count[ev], sent) != 0) {
                 return NL_ENOMEM;
             }
         }
+    }
+    for (size_t i = 0; i < t->n_ec; i++) {
+        t->e_anchor[t->ec[i].ev] = 0;
     }
     return 0;
 }
 
 /* ---- output ---------------------------------------------------------------- */
 
+/* `{"field":"…","start":N,"end":N` at p (room for SPAN_MAX bytes); the end. */
+#define SPAN_MAX 64
+static char *put_span(char *p, int field, uint32_t start, uint32_t end)
+{
+    p = field == TITLE ? jw_put_lit(p, "{\"field\":\"title\",\"start\":")
+                       : jw_put_lit(p, "{\"field\":\"text\",\"start\":");
+    p = jw_put_uint(p, start);
+    p = jw_put_lit(p, ",\"end\":");
+    return jw_put_uint(p, end);
+}
+
 static void write_span(jw *w, int field, uint32_t start, uint32_t end)
 {
-    if (field == TITLE) {
-        jw_lit(w, "{\"field\":\"title\",\"start\":");
-    } else {
-        jw_lit(w, "{\"field\":\"text\",\"start\":");
+    char *p = jw_reserve(w, SPAN_MAX);
+    if (p != NULL) {
+        w->len += (size_t)(put_span(p, field, start, end) - p);
     }
-    jw_uint(w, start);
-    jw_lit(w, ",\"end\":");
-    jw_uint(w, end);
 }
 
 /* One mention, the hot path of the output: a surface with nothing to
  * escape (nearly every one) is written in one reserved stretch. */
-static void write_mention(jw *w, const struct mention *m, const char *src)
+static void write_mention(jw *w, const struct mention *m, const char *src, size_t src_len)
 {
     size_t n = m->end - m->start;
-    char *p = jw_plain_prefix(src + m->start, n) == n ? jw_reserve(w, n + 80) : NULL;
+    char *p =
+        jw_plain_short(src + m->start, n, src + src_len) ? jw_reserve(w, n + SPAN_MAX + 32) : NULL;
 
     if (p != NULL) {
-        char *q = m->field == TITLE ? jw_put_lit(p, "{\"field\":\"title\",\"start\":")
-                                    : jw_put_lit(p, "{\"field\":\"text\",\"start\":");
-        q = jw_put_uint(q, m->start);
-        q = jw_put_lit(q, ",\"end\":");
-        q = jw_put_uint(q, m->end);
+        char *q = put_span(p, m->field, m->start, m->end);
         q = jw_put_lit(q, ",\"surface\":\"");
-        memcpy(q, src + m->start, n);
+        if (n <= 16 && src_len - m->start >= 16) {
+            /* a short surface in one 16-byte copy (the room reserved
+             * covers it); what lands past n is written over next */
+            memcpy(q, src + m->start, 16);
+        } else {
+            memcpy(q, src + m->start, n);
+        }
         q += n;
         q = m->role ? jw_put_lit(q, "\",\"role\":true}") : jw_put_lit(q, "\"}");
         w->len += (size_t)(q - p);
@@ -836,11 +982,14 @@ static void write_json(const watchlist *wl, wl_tags *t, const wl_doc *doc)
         for (uint32_t k = t->a_head[a]; k != NONE && listed < WL_MAX_MENTIONS;
              k = t->m[k].next, listed++) {
             const struct mention *m = &t->m[k];
-            const char *src = m->field == TITLE ? doc->title : doc->text;
             if (listed > 0) {
                 jw_lit(w, ",");
             }
-            write_mention(w, m, src);
+            if (m->field == TITLE) {
+                write_mention(w, m, doc->title, doc->title_len);
+            } else {
+                write_mention(w, m, doc->text, doc->text_len);
+            }
         }
         jw_lit(w, "]");
         if (t->a_count[a] > WL_MAX_MENTIONS) {
@@ -878,24 +1027,31 @@ static void write_json(const watchlist *wl, wl_tags *t, const wl_doc *doc)
     jw_lit(w, "],\"relations\":[");
     for (size_t i = 0; i < t->n_r; i++) {
         const struct rel *r = &t->r[i];
-        if (i > 0) {
-            jw_lit(w, ",");
+        const struct wl_actor *a = &wl->actors[r->a], *b = &wl->actors[r->b];
+        char *p = jw_reserve(w, a->id_len + b->id_len + 64), *q;
+        if (p == NULL) {
+            break;
         }
         /* ids are slugs: nothing to escape */
-        jw_lit(w, "{\"actors\":[\"");
-        jw_raw(w, wl->actors[r->a].id, wl->actors[r->a].id_len);
-        jw_lit(w, "\",\"");
-        jw_raw(w, wl->actors[r->b].id, wl->actors[r->b].id_len);
-        jw_lit(w, "\"],\"count\":");
-        jw_uint(w, r->count);
-        jw_lit(w, ",\"sentences\":[");
+        q = i > 0 ? jw_put_lit(p, ",") : p;
+        q = jw_put_lit(q, "{\"actors\":[\"");
+        memcpy(q, a->id, a->id_len);
+        q = jw_put_lit(q + a->id_len, "\",\"");
+        memcpy(q, b->id, b->id_len);
+        q = jw_put_lit(q + b->id_len, "\"],\"count\":");
+        q = jw_put_uint(q, r->count);
+        q = jw_put_lit(q, ",\"sentences\":[");
+        w->len += (size_t)(q - p);
         for (uint32_t k = r->head; k != NONE; k = t->links[k].next) {
             const struct sent *s = &t->s[t->links[k].sent];
-            if (k != r->head) {
-                jw_lit(w, ",");
+            char *p = jw_reserve(w, SPAN_MAX + 2), *q;
+            if (p == NULL) {
+                break;
             }
-            write_span(w, s->field, s->start, s->end);
-            jw_lit(w, "}");
+            q = k != r->head ? jw_put_lit(p, ",") : p;
+            q = put_span(q, s->field, s->start, s->end);
+            q = jw_put_lit(q, "}");
+            w->len += (size_t)(q - p);
         }
         jw_lit(w, "]");
         if (r->count > WL_MAX_EVIDENCE) {

@@ -8,6 +8,7 @@
 #include "nl_err.h"
 
 #include <check.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -293,6 +294,283 @@ START_TEST(test_names_with_control_bytes)
 }
 END_TEST
 
+/* ---- against a reference --------------------------------------------------- */
+
+/* A reference matcher written from the contract in matcher.h alone, the
+ * slow and obvious way (ROUNDS=n and SEED=n in the environment run more or
+ * other rounds of test_against_reference): the text and every name normalised (each
+ * separator one ' ', each apostrophe '\'', ASCII folded for a caseless
+ * name), every name tried at every offset, whole words checked on the
+ * original text, then leftmost-longest per group. mt_scan must give the
+ * same hits for random names and texts built from awkward pieces. */
+
+static int ref_word_cp(uint32_t cp)
+{
+    if (cp < 0x80) {
+        return (cp >= '0' && cp <= '9') || (cp >= 'A' && cp <= 'Z') || (cp >= 'a' && cp <= 'z');
+    }
+    if ((cp <= 0xbf && cp != 0xaa && cp != 0xb5 && cp != 0xba) || cp == 0xd7 || cp == 0xf7) {
+        return 0;
+    }
+    return !((cp >= 0x2000 && cp <= 0x206f) || (cp >= 0x3000 && cp <= 0x303f) || cp == 0xfeff ||
+             cp == 0xfffd);
+}
+
+/* The code point at s[i] (valid UTF-8) and its length in *n. */
+static uint32_t ref_cp(const unsigned char *s, size_t i, size_t *n)
+{
+    unsigned char c = s[i];
+    if (c < 0x80) {
+        *n = 1;
+        return c;
+    }
+    *n = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+    {
+        uint32_t cp = c & (0x7f >> *n);
+        for (size_t k = 1; k < *n; k++) {
+            cp = cp << 6 | (s[i + k] & 0x3f);
+        }
+        return cp;
+    }
+}
+
+/* Whether the character before offset i of s (len bytes) continues a
+ * word (after: at i): a match needs neither, whatever its own first and
+ * last characters are. */
+static int ref_word_before(const unsigned char *s, size_t i)
+{
+    size_t p = i, n;
+    if (i == 0) {
+        return 0;
+    }
+    do {
+        p--;
+    } while (p > 0 && (s[p] & 0xc0) == 0x80);
+    return ref_word_cp(ref_cp(s, p, &n));
+}
+
+static int ref_word_at(const unsigned char *s, size_t len, size_t i)
+{
+    size_t n;
+    return i < len && ref_word_cp(ref_cp(s, i, &n));
+}
+
+/* s normalised into out, with orig[j] = the original offset of out[j] and
+ * orig[n] = len; returns n. */
+static size_t ref_normalise(const unsigned char *s, size_t len, int fold, unsigned char *out,
+                            size_t *orig)
+{
+    size_t i = 0, j = 0;
+    while (i < len) {
+        unsigned char c = s[i];
+        size_t unit = 1;
+        orig[j] = i;
+        if (c == ' ' || c == '\t' || c == '\n' || c == '-') {
+            c = ' ';
+        } else if (c == '\r' && i + 1 < len && s[i + 1] == '\n') {
+            c = ' ';
+            unit = 2;
+        } else if (c == 0xc2 && i + 1 < len && s[i + 1] == 0xa0) {
+            c = ' ';
+            unit = 2;
+        } else if (c == 0xe2 && i + 2 < len && s[i + 1] == 0x80 &&
+                   (s[i + 2] == 0x90 || s[i + 2] == 0x91)) {
+            c = ' ';
+            unit = 3;
+        } else if (c == 0xe2 && i + 2 < len && s[i + 1] == 0x80 && s[i + 2] == 0x99) {
+            c = '\'';
+            unit = 3;
+        } else if (fold && c >= 'A' && c <= 'Z') {
+            c = (unsigned char)(c + 32);
+        }
+        out[j++] = c;
+        i += unit;
+    }
+    orig[j] = len;
+    return j;
+}
+
+struct ref_hit {
+    size_t start, end;
+    unsigned pattern, group;
+};
+
+static int ref_before(const struct ref_hit *x, const struct ref_hit *y)
+{
+    if (x->start != y->start) {
+        return x->start < y->start;
+    }
+    if (x->end != y->end) {
+        return x->end > y->end;
+    }
+    return x->pattern < y->pattern;
+}
+
+/* The hits of names[0..n) (groups[i]) in text, as mt_scan gives them;
+ * their number. */
+static size_t ref_scan(const char *const *names, const unsigned *groups, size_t n, const char *text,
+                       size_t len, struct ref_hit *out, size_t cap)
+{
+    static unsigned char nt[4096], folded[4096], nn[256];
+    static size_t orig[4097], norig[257];
+    static struct ref_hit cand[4096];
+    size_t nlen, nc = 0, nout = 0;
+
+    ck_assert_uint_lt(len, sizeof(nt));
+    nlen = ref_normalise((const unsigned char *)text, len, 0, nt, orig);
+    ref_normalise((const unsigned char *)text, len, 1, folded, orig);
+    for (size_t k = 0; k < n; k++) {
+        size_t ln = strlen(names[k]), caps = 1, letters = 0, nl;
+        for (size_t i = 0; i < ln; i++) {
+            caps &= !(names[k][i] >= 'a' && names[k][i] <= 'z');
+            letters += names[k][i] >= 'A' && names[k][i] <= 'Z';
+        }
+        caps = caps && letters > 0;
+        nl = ref_normalise((const unsigned char *)names[k], ln, !caps, nn, norig);
+        for (size_t j = 0; j + nl <= nlen; j++) {
+            const unsigned char *t = caps ? nt : folded;
+            size_t st = orig[j], en = orig[j + nl];
+            if (memcmp(t + j, nn, nl) != 0 || ref_word_before((const unsigned char *)text, st) ||
+                ref_word_at((const unsigned char *)text, len, en)) {
+                continue;
+            }
+            ck_assert_uint_lt(nc, 4096);
+            cand[nc++] = (struct ref_hit){st, en, (unsigned)k, groups[k]};
+        }
+    }
+    /* leftmost-longest per group, then merged by start (group 0 first) */
+    for (unsigned g = 0; g < MT_MAX_GROUPS; g++) {
+        size_t last_end = 0, first = nout;
+        for (;;) {
+            struct ref_hit *best = NULL;
+            for (size_t i = 0; i < nc; i++) {
+                if (cand[i].group == g && cand[i].start >= last_end &&
+                    (best == NULL || ref_before(&cand[i], best))) {
+                    best = &cand[i];
+                }
+            }
+            if (best == NULL) {
+                break;
+            }
+            ck_assert_uint_lt(nout, cap);
+            out[nout++] = *best;
+            last_end = best->end;
+        }
+        (void)first;
+    }
+    /* stable merge: by start, then group */
+    for (size_t i = 1; i < nout; i++) {
+        struct ref_hit x = out[i];
+        size_t k = i;
+        while (k > 0 && (out[k - 1].start > x.start ||
+                         (out[k - 1].start == x.start && out[k - 1].group > x.group))) {
+            out[k] = out[k - 1];
+            k--;
+        }
+        out[k] = x;
+    }
+    return nout;
+}
+
+START_TEST(test_against_reference)
+{
+    /* pieces a text or a name is made of: words that share first words,
+     * case variants, acronyms, non-ASCII letters, and every separator,
+     * apostrophe and punctuation form the matcher treats specially */
+    static const char *const words[] = {"Kim",
+                                        "kim",
+                                        "KIM",
+                                        "Jong",
+                                        "Un",
+                                        "un",
+                                        "Il",
+                                        "North",
+                                        "Korea",
+                                        "US",
+                                        "us",
+                                        "U",
+                                        "S",
+                                        "Brien",
+                                        "O",
+                                        "caf\xc3\xa9",
+                                        "\xc3\x89"
+                                        "cole",
+                                        "\xd0\x9c\xd0\xb8\xd1\x80",
+                                        "ab",
+                                        "abc",
+                                        "x1",
+                                        "2024"};
+    static const char *const seps[] = {" ",        " ",  "-", "\t", "\n", "\r\n", NBSP,
+                                       HYPH,       NBHY, RSQ, "'",  ".",  ", ",   "\xe2\x80\x94",
+                                       "\xc2\xab", "(",  ")", "\r", "",   "  "};
+    static const char *const name_seps[] = {" ", "-", "'", RSQ, NBSP, ".", ". ", ""};
+    char names_buf[12][64];
+    const char *names[12];
+    unsigned groups[12];
+    char text[2048];
+    struct ref_hit want[1024];
+    uint32_t seed = getenv("SEED") ? (uint32_t)atoi(getenv("SEED")) : 12345;
+
+#define RND(n) ((seed = seed * 1103515245u + 12345u) >> 16) % (n)
+    for (int round = 0; round < (getenv("ROUNDS") ? atoi(getenv("ROUNDS")) : 400); round++) {
+        size_t n_names = 1 + RND(12), len = 0, n_want, n_got;
+        const mt_hit *hits;
+
+        for (size_t k = 0; k < n_names; k++) {
+            size_t nw = 1 + RND(3), l = 0;
+            names_buf[k][0] = '\0';
+            for (size_t w = 0; w < nw; w++) {
+                const char *piece = words[RND(sizeof(words) / sizeof(words[0]))];
+                if (w > 0) {
+                    const char *sep = name_seps[RND(sizeof(name_seps) / sizeof(name_seps[0]))];
+                    l += (size_t)snprintf(names_buf[k] + l, sizeof(names_buf[k]) - l, "%s", sep);
+                }
+                l += (size_t)snprintf(names_buf[k] + l, sizeof(names_buf[k]) - l, "%s", piece);
+            }
+            if (RND(8) == 0) {
+                /* a name that ends or begins with punctuation */
+                l += (size_t)snprintf(names_buf[k] + l, sizeof(names_buf[k]) - l, "%s",
+                                      RND(2) ? "." : "'");
+            }
+            if (RND(16) == 0) {
+                memmove(names_buf[k] + 1, names_buf[k], l + 1);
+                names_buf[k][0] = RND(2) ? '-' : '\'';
+            }
+            names[k] = names_buf[k];
+            groups[k] = RND(3) == 0;
+        }
+        mt_free(m);
+        m = NULL;
+        compile(names, groups, n_names);
+        while (len < 1500) {
+            const char *piece =
+                RND(3) == 0 ? names[RND(n_names)] : words[RND(sizeof(words) / sizeof(words[0]))];
+            const char *sep = seps[RND(sizeof(seps) / sizeof(seps[0]))];
+            len += (size_t)snprintf(text + len, sizeof(text) - len, "%s%s", piece, sep);
+        }
+        n_want = ref_scan(names, groups, n_names, text, len, want, 1024);
+        {
+            char *copy = malloc(len);
+            ck_assert_ptr_nonnull(copy);
+            memcpy(copy, text, len);
+            ck_assert_int_eq(mt_scan(m, copy, len, &hits, &n_got), 0);
+            free(copy);
+        }
+        ck_assert_msg(n_got == n_want, "round %d: %zu hits, want %zu", round, n_got, n_want);
+        for (size_t i = 0; i < n_got; i++) {
+            ck_assert_msg(hits[i].start == want[i].start && hits[i].end == want[i].end &&
+                              hits[i].pattern == want[i].pattern,
+                          "round %d hit %zu: %zu-%zu pattern %u (\"%s\"), want %zu-%zu pattern %u "
+                          "(\"%s\")",
+                          round, i, hits[i].start, hits[i].end, hits[i].pattern,
+                          names[hits[i].pattern], want[i].start, want[i].end, want[i].pattern,
+                          names[want[i].pattern]);
+        }
+    }
+#undef RND
+}
+END_TEST
+
 /* ---- storage and errors ---------------------------------------------------- */
 
 START_TEST(test_hits_reused_across_scans)
@@ -346,6 +624,7 @@ static Suite *matcher_suite(void)
     tcase_add_test(tc, test_case_rules);
     tcase_add_test(tc, test_duplicates_lowest_index_wins);
     tcase_add_test(tc, test_names_with_control_bytes);
+    tcase_add_test(tc, test_against_reference);
     tcase_add_test(tc, test_hits_reused_across_scans);
     tcase_add_test(tc, test_compile_errors);
     suite_add_tcase(s, tc);

@@ -7,6 +7,7 @@
 #endif
 
 #include "testutil.h"
+#include "jsonw.h"
 #include "nl_err.h"
 #include "watchlist.h"
 
@@ -347,6 +348,26 @@ static void assert_none(const char *text)
 }
 
 /* ---- loading ------------------------------------------------------------------ */
+
+START_TEST(test_json_numbers)
+{
+    /* the tagger's own integer writer, at every change in the number of
+     * digits and around the fast path's limit of 10^8 */
+    char got[32], want[32];
+    uint64_t v = 1;
+    for (int k = 0; k <= 19; k++, v *= 10) {
+        uint64_t around[] = {v - 1, v, v + 1, 2 * v - 1, 9 * v};
+        for (size_t i = 0; i < sizeof(around) / sizeof(around[0]); i++) {
+            char *end = jw_put_uint(got, around[i]);
+            *end = '\0';
+            snprintf(want, sizeof(want), "%llu", (unsigned long long)around[i]);
+            ck_assert_str_eq(got, want);
+        }
+    }
+    *jw_put_uint(got, UINT64_MAX) = '\0';
+    ck_assert_str_eq(got, "18446744073709551615");
+}
+END_TEST
 
 START_TEST(test_load_ok)
 {
@@ -1157,7 +1178,13 @@ static const char events_watchlist[] =
     "  \"actors\": [\"vladimir-putin\", \"kim-jong-il\", \"north-korea\"],\n"
     "  \"requires\": [\"kim-jong-il\"], \"scope\": \"sentence\"},\n"
     " {\"id\": \"sanctions\", \"label\": \"Sanctions\", \"from\": \"2006-10-14\",\n"
-    "  \"triggers\": [\"sanction\"], \"actors\": [\"north-korea\"], \"scope\": \"sentence\"}]}\n";
+    "  \"triggers\": [\"sanction\"], \"actors\": [\"north-korea\"], \"scope\": \"sentence\"},\n"
+    " {\"id\": \"visit-2019\", \"label\": \"Visit\", \"date\": \"2019-04-25\",\n"
+    "  \"triggers\": [\"visit\", \"Vladivostok\"], \"actors\": [\"russia\", \"north-korea\"],\n"
+    "  \"scope\": \"sentence\"},\n"
+    " {\"id\": \"visit-2024\", \"label\": \"Visit\", \"date\": \"2024-06-19\",\n"
+    "  \"triggers\": [\"visit\"], \"actors\": [\"russia\", \"north-korea\"],\n"
+    "  \"scope\": \"sentence\"}]}\n";
 
 static void load_events(void)
 {
@@ -1285,6 +1312,36 @@ START_TEST(test_event_self_dated_sentence)
     /* an open-ended event covers every year from its start */
     ck_assert_int_eq(event_count(tag("In 2017 North Korea was sanctioned."), "sanctions"), 1);
     ck_assert_int_eq(event_count(tag("In 1990 North Korea was sanctioned."), "sanctions"), 0);
+}
+END_TEST
+
+START_TEST(test_event_shared_trigger)
+{
+    const char *anchored = "Moscow and Pyongyang met in Vladivostok. Later Moscow and Pyongyang "
+                           "planned a visit.";
+    json_t *t;
+    load_events();
+    /* a trigger two events share, with nothing else to go by: both */
+    t = tag("Moscow and Pyongyang planned a visit.");
+    ck_assert_int_eq(event_count(t, "visit-2019"), 1);
+    ck_assert_int_eq(event_count(t, "visit-2024"), 1);
+    /* a trigger only one of them has anchors it in the document: the
+     * shared one goes to it alone */
+    t = tag(anchored);
+    ck_assert_int_eq(event_count(t, "visit-2019"), 2);
+    ck_assert_int_eq(event_count(t, "visit-2024"), 0);
+    assert_evidence(t, anchored, "visit-2019", 1, "Later Moscow and Pyongyang planned a visit.");
+    /* so does a sentence that names a year of only one of them; anchored
+     * as often, both keep the shared trigger */
+    t = tag("Moscow and Pyongyang met in Vladivostok. In 2024 Moscow and Pyongyang agreed a "
+            "visit. Moscow and Pyongyang praised the visit.");
+    ck_assert_int_eq(event_count(t, "visit-2019"), 2);
+    ck_assert_int_eq(event_count(t, "visit-2024"), 2);
+    /* a sentence dated within an event keeps it, however the others fare */
+    t = tag("Moscow and Pyongyang met in Vladivostok. Moscow and Pyongyang held a visit. "
+            "The 2019 and 2024 visits of Moscow to Pyongyang.");
+    ck_assert_int_eq(event_count(t, "visit-2019"), 3);
+    ck_assert_int_eq(event_count(t, "visit-2024"), 1);
 }
 END_TEST
 
@@ -1579,6 +1636,7 @@ static Suite *watchlist_suite(void)
     tcase_add_test(tc, test_event_scope);
     tcase_add_test(tc, test_event_self_dated_sentence);
     tcase_add_test(tc, test_event_required_actor);
+    tcase_add_test(tc, test_event_shared_trigger);
     tcase_add_test(tc, test_relations);
     tcase_add_test(tc, test_role_aliases);
     tcase_add_test(tc, test_output_ids_and_reuse);
@@ -1586,6 +1644,7 @@ static Suite *watchlist_suite(void)
     tcase_add_test(tc, test_load_bad_events);
     tcase_add_test(tc, test_load_bad_actor_fields);
     tcase_add_test(tc, test_load_same_name_twice_for_one_actor);
+    tcase_add_test(tc, test_json_numbers);
     suite_add_tcase(s, tc);
     return s;
 }
