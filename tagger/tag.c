@@ -97,8 +97,10 @@ struct wl_tags {
     /* per actor, all in their rest state between documents */
     size_t cap_a;
     uint32_t *a_count, *a_head, *a_tail, *a_rank, *a_stamp;
-    uint32_t *a_unit;   /* 1 + the unit (actors_present) that last saw the actor */
-    uint32_t unit_seen; /* 1 + the unit whose actors a_unit holds, or 0 */
+    /* per kind of unit (actors_present: 0 sentences, 1 paragraphs), 1 + the
+     * unit that last saw the actor, and 1 + the unit whose actors it holds */
+    uint32_t *a_unit[2];
+    uint32_t unit_seen[2];
     unsigned char *a_named;
     uint32_t *order; /* actors of this document, in order of first mention */
     size_t n_order;
@@ -162,7 +164,8 @@ void wl_tags_free(wl_tags *t)
     free(t->a_tail);
     free(t->a_rank);
     free(t->a_stamp);
-    free(t->a_unit);
+    free(t->a_unit[0]);
+    free(t->a_unit[1]);
     free(t->a_named);
     free(t->order);
     free(t->e_count);
@@ -183,8 +186,8 @@ static int fit_watchlist(wl_tags *t, const watchlist *wl)
 {
     if (wl->n_actors > t->cap_a) {
         size_t n = wl->n_actors;
-        uint32_t **arrs[] = {&t->a_count, &t->a_head, &t->a_tail, &t->a_rank,
-                             &t->a_stamp, &t->order,  &t->a_unit};
+        uint32_t **arrs[] = {&t->a_count, &t->a_head, &t->a_tail,    &t->a_rank,
+                             &t->a_stamp, &t->order,  &t->a_unit[0], &t->a_unit[1]};
         for (size_t i = 0; i < sizeof(arrs) / sizeof(arrs[0]); i++) {
             uint32_t *a = realloc(*arrs[i], n * sizeof(uint32_t));
             if (a == NULL) {
@@ -199,7 +202,8 @@ static int fit_watchlist(wl_tags *t, const watchlist *wl)
         t->a_named = named;
         memset(t->a_count, 0, n * sizeof(uint32_t));
         memset(t->a_stamp, 0, n * sizeof(uint32_t));
-        memset(t->a_unit, 0, n * sizeof(uint32_t));
+        memset(t->a_unit[0], 0, n * sizeof(uint32_t));
+        memset(t->a_unit[1], 0, n * sizeof(uint32_t));
         memset(t->a_named, 0, n);
         t->cap_a = n;
     }
@@ -229,7 +233,8 @@ static void reset(wl_tags *t)
         uint32_t a = t->order[i];
         t->a_count[a] = 0;
         t->a_stamp[a] = 0;
-        t->a_unit[a] = 0;
+        t->a_unit[0][a] = 0;
+        t->a_unit[1][a] = 0;
         t->a_named[a] = 0;
     }
     for (size_t i = 0; i < t->n_e_order; i++) {
@@ -242,7 +247,7 @@ static void reset(wl_tags *t)
     t->n_m = t->n_t = t->n_s = t->n_p = t->n_links = t->n_r = t->n_years = 0;
     t->years_oom = 0;
     t->n_order = t->n_e_order = t->n_ids = 0;
-    t->unit_seen = 0;
+    t->unit_seen[0] = t->unit_seen[1] = 0;
     t->out.len = 0;
     t->out.oom = 0;
     t->ok = 0;
@@ -797,28 +802,31 @@ static int dated_elsewhere(const wl_tags *t, const struct sent *st, int32_t from
     return st->ny > 0;
 }
 
-/* Whether the unit of sentences [s0, s1), number unit, mentions enough of
- * e's actors. The actors a unit mentions are marked once (a_unit) for all
- * the triggers and events that ask about it in a row: a paragraph full of
+/* Whether the unit of sentences [s0, s1), number unit of its kind (0: a
+ * sentence, 1: a paragraph), mentions enough of e's actors. The actors a
+ * unit mentions are marked once (a_unit) for all the triggers and events
+ * that ask about it in a row, each kind apart: a paragraph full of
  * triggers is read once, not once per trigger and event. */
-static int actors_present(wl_tags *t, const struct wl_event *e, size_t s0, size_t s1, uint32_t unit)
+static int actors_present(wl_tags *t, const struct wl_event *e, size_t s0, size_t s1, int kind,
+                          uint32_t unit)
 {
+    uint32_t *marks = t->a_unit[kind];
     uint64_t seen = 0;
     size_t n = 0;
 
-    if (t->unit_seen != unit + 1) {
+    if (t->unit_seen[kind] != unit + 1) {
         for (size_t si = s0; si < s1; si++) {
             if (t->s[si].m0 == NONE) {
                 continue;
             }
             for (uint32_t i = t->s[si].m0; i < t->s[si].m1; i++) {
-                t->a_unit[t->m[i].actor] = unit + 1;
+                marks[t->m[i].actor] = unit + 1;
             }
         }
-        t->unit_seen = unit + 1;
+        t->unit_seen[kind] = unit + 1;
     }
     for (size_t k = 0; k < e->n_actors && k < 64; k++) {
-        if (t->a_unit[e->actors[k]] == unit + 1) {
+        if (marks[e->actors[k]] == unit + 1) {
             seen |= 1ULL << k;
             n++;
         }
@@ -856,13 +864,14 @@ static int find_events(const watchlist *wl, wl_tags *t)
             size_t ev = cue->events[k];
             const struct wl_event *e = &wl->events[ev];
             size_t s0 = g->sent, s1 = g->sent + 1;
-            uint32_t unit = g->sent; /* sentences 0 .. n_s-1, then paragraphs */
+            uint32_t unit = g->sent;
             if (e->paragraph) {
                 s0 = t->p[st->para].s0;
                 s1 = t->p[st->para].s1;
-                unit = (uint32_t)t->n_s + st->para;
+                unit = st->para;
             }
-            if (!actors_present(t, e, s0, s1, unit) || dated_elsewhere(t, st, e->from, e->to)) {
+            if (!actors_present(t, e, s0, s1, e->paragraph != 0, unit) ||
+                dated_elsewhere(t, st, e->from, e->to)) {
                 continue;
             }
             if (grow(&t->ec, &t->cap_ec, t->n_ec + 1, sizeof(*t->ec)) != 0) {
