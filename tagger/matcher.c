@@ -785,8 +785,8 @@ static inline size_t apostrophe_at(const unsigned char *s, size_t j, size_t len)
  * word is that word (ASCII case folded if caseless), and
  * the rest of it follows, a space as any separator, an apostrophe as
  * either, up to the end of a word. */
-static size_t match_at(const mt_matcher *m, const struct entry *en, size_t p, size_t e,
-                       uint64_t head)
+__attribute__((always_inline)) static inline size_t
+match_at(const mt_matcher *m, const struct entry *en, size_t p, size_t e, uint64_t head)
 {
     const unsigned char *s = m->text, *name = en->name;
     size_t len = m->len, j = e;
@@ -843,8 +843,10 @@ static int push_hit(mt_matcher *m, struct hitvec *h, size_t start, size_t end, u
 /* The first name of each group in bucket sl, not yet found or skipped
  * (to[g] != 0), that matches at the word s[p..e) (head as for match_at):
  * its end in to[g] and its pattern in pattern[g]. */
-static void match_bucket(const mt_matcher *m, const struct slot *sl, size_t p, size_t e,
-                         uint64_t head, size_t *to, unsigned *pattern)
+__attribute__((always_inline)) static inline void match_bucket(const mt_matcher *m,
+                                                               const struct slot *sl, size_t p,
+                                                               size_t e, uint64_t head, size_t *to,
+                                                               unsigned *pattern)
 {
     const struct entry *en = m->entries + sl->first, *end = en + sl->n;
 
