@@ -86,8 +86,8 @@ struct mt_matcher {
     const unsigned char *text;
     size_t len;
     size_t last_end[MT_MAX_GROUPS]; /* of the last hit in each group; 0 with raw names */
-    size_t next_p;                  /* a word whose key match_word made, and the key */
-    uint64_t next_key;
+    size_t next_p; /* a word whose key match_word made, its key and head (word_key) */
+    uint64_t next_key, next_head;
     struct hitvec cand[MT_MAX_GROUPS];
     struct hitvec out;
     int oom;
@@ -278,18 +278,32 @@ static inline uint64_t load_tail(const unsigned char *s, size_t n, const unsigne
     return x;
 }
 
-/* The key of the word s[0..n): a hash of its bytes with bit 0x20 set in
- * each (its high bits are the well-mixed ones), so that ASCII letters of either case give the same
- * key. Other bytes may collide that way too, which only costs a comparison: every candidate is
- * compared byte by byte before it counts. Never 0. */
-static inline uint64_t word_key(const unsigned char *s, size_t n, const unsigned char *end)
+/* The key of the word s[0..n), and in *head its first 8 bytes (fewer
+ * and zeros, if it is shorter) as load_tail gives them: a hash of its
+ * bytes with bit 0x20 set in each (its high bits are the well-mixed ones), so that ASCII letters of
+ * either case give the same key. Other bytes may collide that way too, which only costs a
+ * comparison: every candidate is compared byte by byte before it counts. Never 0. */
+static inline uint64_t word_key(const unsigned char *s, size_t n, const unsigned char *end,
+                                uint64_t *head)
 {
+    static const uint64_t mask[9] = {0,          0xff,         0xffff,         0xffffff,
+                                     0xffffffff, 0xffffffffff, 0xffffffffffff, 0xffffffffffffff,
+                                     UINT64_MAX};
     uint64_t h = 0, x;
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (n <= 8 && end - s >= 8) {
+        /* nearly every word: one load, one mask */
+        memcpy(&x, s, 8);
+        *head = x & mask[n];
+        return (((x | FOLD8) & mask[n]) * 0xc4ceb9fe1a85ec53ULL) | 1;
+    }
+#endif
     if (n > 8) {
         /* up to 8 bytes, the bytes alone tell words apart (a word holds no
          * NUL); past that, so do the length and the bytes together */
         h = (uint64_t)n * 0x9e3779b97f4a7c15ULL;
+        *head = load_tail(s, 8, end);
         while (n > 8) {
             x = load_tail(s, 8, end);
             h = (h ^ (x | FOLD8)) * 0xff51afd7ed558ccdULL;
@@ -297,11 +311,14 @@ static inline uint64_t word_key(const unsigned char *s, size_t n, const unsigned
             s += 8;
             n -= 8;
         }
+        x = load_tail(s, n, end);
+    } else {
+        x = load_tail(s, n, end);
+        *head = x;
     }
-    x = load_tail(s, n, end);
     /* one multiply: its high bits, which every input bit reaches, index
      * the filter and the table */
-    return ((h ^ (x | (FOLD8 >> (64 - 8 * n)))) * 0xc4ceb9fe1a85ec53ULL) | 1;
+    return ((h ^ (x | (FOLD8 & mask[n]))) * 0xc4ceb9fe1a85ec53ULL) | 1;
 }
 
 /* The key of a name's first two words, from theirs: both are mixed
@@ -567,6 +584,7 @@ int mt_compile(const mt_pattern *patterns, size_t n, mt_matcher **out, char *err
         unsigned char *name = m->arena + used;
         int caseless = !all_caps(p->text, p->len);
         size_t len, word, second, second_len;
+        uint64_t unused;
 
         m->group[i] = (unsigned char)p->group;
         if (!normalises_exactly(p)) {
@@ -594,8 +612,9 @@ int mt_compile(const mt_pattern *patterns, size_t n, mt_matcher **out, char *err
                 keyed[n_keyed].e.fold |= (uint64_t)0x20 << (8 * k);
             }
         }
-        keyed[n_keyed].first = word_key(name, word, name + len);
-        keyed[n_keyed].second = second == 0 ? 0 : word_key(name + second, second_len, name + len);
+        keyed[n_keyed].first = word_key(name, word, name + len, &unused);
+        keyed[n_keyed].second =
+            second == 0 ? 0 : word_key(name + second, second_len, name + len, &unused);
         keyed[n_keyed].key = second == 0 ? keyed[n_keyed].first
                                          : pair_key(keyed[n_keyed].first, keyed[n_keyed].second);
         n_keyed++;
@@ -894,11 +913,11 @@ static size_t next_word(const mt_matcher *m, size_t e, size_t *end)
  * order and the hits of all groups go straight into m->out (ties: group 0
  * first), each group's leftmost-longest kept as they come (m->last_end);
  * with them, each group's candidates go into m->cand for resolve. */
-static int match_word(mt_matcher *m, const struct slot *sl, uint64_t key, size_t p, size_t e)
+static int match_word(mt_matcher *m, const struct slot *sl, uint64_t key, uint64_t head, size_t p,
+                      size_t e)
 {
     size_t to[MT_MAX_GROUPS];
     unsigned pattern[MT_MAX_GROUPS], open = 0;
-    uint64_t head;
 
     for (int g = 0; g < MT_MAX_GROUPS; g++) {
         /* inside the group's last hit: marked as found, with no end */
@@ -908,14 +927,13 @@ static int match_word(mt_matcher *m, const struct slot *sl, uint64_t key, size_t
     if (((sl->groups | sl->multi) & open) == 0) {
         return 0; /* "Korea" in "North Korea" */
     }
-    head = load_tail(m->text + p, e - p < 8 ? e - p : 8, m->text + m->len);
     if (sl->multi & open) {
         size_t e2, p2 = next_word(m, e, &e2);
         if (p2 != 0) {
             const struct slot *pair;
             /* the next word comes up next in scan_words: its key is kept */
             m->next_p = p2;
-            m->next_key = word_key(m->text + p2, e2 - p2, m->text + m->len);
+            m->next_key = word_key(m->text + p2, e2 - p2, m->text + m->len, &m->next_head);
             /* "the" begins "the war" only: most next words are turned away
              * here, before the pair's key and slot */
             pair = m->seconds[sl - m->slots] >> (m->next_key >> 58) & 1
@@ -960,7 +978,7 @@ static size_t scan_words(mt_matcher *m, int what)
         while (starts != 0) {
             unsigned k = ctz64(starts);
             size_t p = 64 * b + k, e;
-            uint64_t rest = ~w >> k, key;
+            uint64_t rest = ~w >> k, key, head;
             const struct slot *sl;
 
             starts &= starts - 1;
@@ -977,7 +995,12 @@ static size_t scan_words(mt_matcher *m, int what)
                 count++;
                 continue;
             }
-            key = p == m->next_p ? m->next_key : word_key(s + p, e - p, s + len);
+            if (p == m->next_p) {
+                key = m->next_key;
+                head = m->next_head;
+            } else {
+                key = word_key(s + p, e - p, s + len, &head);
+            }
             if (!filter_has(m, key)) {
                 continue;
             }
@@ -993,14 +1016,13 @@ static size_t scan_words(mt_matcher *m, int what)
                  * without match_word's set-up: the word is the name or
                  * not, and ends where the text's word does */
                 const struct entry *en = &m->entries[sl->first];
-                if (p >= m->last_end[en->group] &&
-                    (load_tail(s + p, e - p, s + len) | en->fold) == en->head) {
+                if (p >= m->last_end[en->group] && (head | en->fold) == en->head) {
                     if (push_hit(m, &m->out, p, e, en->pattern) != 0) {
                         return (size_t)-1;
                     }
                     m->last_end[en->group] = e;
                 }
-            } else if (match_word(m, sl, key, p, e) != 0) {
+            } else if (match_word(m, sl, key, head, p, e) != 0) {
                 return (size_t)-1;
             }
         }
