@@ -304,6 +304,29 @@ static int fetch_one(struct fetcher *f, const char *url)
     return 0;
 }
 
+/* fx_engine_cancel's match: a request of the partition *ctx (every request
+ * of the consumer-mode engine is a deferred record). */
+static int of_partition(void *ctx, void *user)
+{
+    return nl_async_input(user)->partition == *(const int32_t *)ctx;
+}
+
+/* The runner's revoking hook: the records of the partition that have not
+ * started are given back now ("cancelled", taken as not done), so the
+ * runner waits only for transfers in flight, and none of them is fetched
+ * here after its partition went to another fetcher (which reads them
+ * again: it would be a second request for the same URL). */
+static void on_revoking(void *ctx, const char *topic, int32_t partition)
+{
+    struct fetcher *f = ctx;
+    size_t n = fx_engine_cancel(f->eng, of_partition, &partition);
+
+    (void)topic;
+    if (n > 0) {
+        nl_info("revoke_given_back", "partition=%d records=%zu", (int)partition, n);
+    }
+}
+
 /* The runner's poll: runs the transfers; once stopping, gives back what
  * has not started (fx_engine_drain) and finishes what has. */
 static void fetch_poll(void *ctx, int timeout_ms)
@@ -475,7 +498,8 @@ int main(int argc, char **argv)
                                 on_sync,
                                 cfg.fetcher_seen_sync_ms,
                                 fetch_poll,
-                                (size_t)cfg.fetcher_max_pending};
+                                (size_t)cfg.fetcher_max_pending,
+                                on_revoking};
         fx_discover *disc = NULL;
         f.async = 1;
         f.ckpt_ms = nl_now_ms();
