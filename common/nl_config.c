@@ -105,9 +105,10 @@ static const struct cfg_entry {
     I("fetcher.seen_sync_ms", "1000", 10, 60000, fetcher_seen_sync_ms,
       "how often the seen-set is fsync'd and its changelog flushed (and the fetch topic's "
       "offsets stored after both)"),
-    I("fetcher.seen_restore_timeout_ms", "300000", 1000, 3600000, fetcher_seen_restore_timeout_ms,
+    I("fetcher.seen_restore_timeout_ms", "240000", 1000, 3600000, fetcher_seen_restore_timeout_ms,
       "how long restoring one partition's seen-set from topics.fetch_seen may take before the "
-      "fetcher gives up (exit 70)"),
+      "fetcher gives up (exit 70); it runs during the rebalance, so keep it under "
+      "kafka.consumer.max.poll.interval.ms (300000)"),
     I("debug.process_delay_ms", "0", 0, 60000, debug_process_delay_ms,
       "for fault tests only: sleep this long before processing each record"),
     I("parser.max_page_bytes", "8388608", 1024, 1073741824, parser_max_page_bytes,
