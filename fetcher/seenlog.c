@@ -322,10 +322,17 @@ static int check_topics(fx_seenlog *l)
         fprintf(stderr, "newsline-fetcher: cannot read topic metadata from %s\n", cfg->brokers);
         return NL_EXIT_UNAVAILABLE;
     }
+    /* A topic created a moment ago (newsline topics just before the
+     * fetcher starts) may not be in every broker's metadata yet. */
+    deadline = nl_now_ms() + cfg->connect_timeout_ms;
+    while (n_fetch == 0 && nl_now_ms() < deadline && !nl_stop) {
+        usleep(200 * 1000);
+        counts(l->producer, cfg, &n_fetch, &repl, &n_seen);
+    }
     if (n_fetch == 0) {
         fprintf(stderr,
-                "newsline-fetcher: topics.fetch %s does not exist: create the topics first "
-                "(newsline topics)\n",
+                "newsline-fetcher: topics.fetch %s does not exist (waited connect_timeout_ms): "
+                "create the topics first (newsline topics)\n",
                 cfg->topic_fetch);
         return NL_EXIT_USAGE;
     }

@@ -38,7 +38,9 @@ typedef struct fx_seenlog fx_seenlog;
 
 /* Checks topics.fetch_seen against topics.fetch, creating it (compacted,
  * with the fetch topic's partition count and replication) when missing,
- * and makes the clients. 0 with *out, or a process exit code with one line
+ * and makes the clients; a fetch topic not in the metadata yet is waited
+ * for up to connect_timeout_ms (it may have been created a moment ago).
+ * 0 with *out, or a process exit code with one line
  * on stderr: NL_EXIT_USAGE (a topic missing that cannot be created, the
  * partition counts differ, a bad kafka.* key), NL_EXIT_UNAVAILABLE (no
  * brokers within connect_timeout_ms). */

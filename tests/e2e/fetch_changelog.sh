@@ -40,7 +40,7 @@ topic_command() {
 # ---- 1. created when missing ---------------------------------------------------
 export NEWSLINE_TOPICS_FETCH_SEEN="$NL_RUN_ID.seen-auto"
 NEWSLINE_FETCHER_STATE_DIR="$NL_WORK/state1" nl_start fetcher
-nl_wait_for 60 grep -q 'event=assigned' "$NL_WORK/fetcher.log" || die "fetcher not assigned"
+nl_wait_for 60 grep -qs 'event=assigned' "$NL_WORK/fetcher.log" || die "fetcher not assigned"
 check "missing changelog: created with the fetch topic's 3 partitions" \
   grep -q "event=seen_changelog_create topic=$NEWSLINE_TOPICS_FETCH_SEEN partitions=3" "$NL_WORK/fetcher.log"
 topic_command --describe --topic "$NEWSLINE_TOPICS_FETCH_SEEN" >"$NL_WORK/describe.txt" 2>&1
@@ -64,7 +64,7 @@ printf '%s\n' 'not-an-id-at-all|{"schema":"newsline.seen/1","id":"not-an-id-at-a
     >>"$NL_WORK/cli.log" 2>&1 || die "cannot produce to the changelog: $(tail -3 "$NL_WORK/cli.log")"
 : >"$NL_WORK/fetcher.log"
 NEWSLINE_FETCHER_STATE_DIR="$NL_WORK/state2" nl_start fetcher
-nl_wait_for 60 grep -q 'event=assigned' "$NL_WORK/fetcher.log" || die "fetcher not assigned"
+nl_wait_for 60 grep -qs 'event=assigned' "$NL_WORK/fetcher.log" || die "fetcher not assigned"
 check "corrupt records: a warning each" \
   test "$(grep -c 'level=warn .*event=seen_corrupt_record .*note="skipped"' "$NL_WORK/fetcher.log")" -eq 4
 check "... counted in the restores (corrupt=4 in all)" \
@@ -91,8 +91,10 @@ sed 's/^/# /' "$NL_WORK/mismatch.log" | grep -v 'level=' | head -3
 check "partition counts differ: exit 2 (got $rc), naming both topics and counts" \
   bash -c "test $rc -eq 2 && grep -q 'topics.fetch_seen $NEWSLINE_TOPICS_FETCH_SEEN has 2 partitions but topics.fetch $NEWSLINE_TOPICS_FETCH has 3' '$NL_WORK/mismatch.log'"
 check "... before consuming anything" bash -c "! grep -q 'event=started' '$NL_WORK/mismatch.log'"
+# (waited for connect_timeout_ms first: it may have been created a moment ago)
 NEWSLINE_TOPICS_FETCH="$NL_RUN_ID.no-such-topic" timeout 60 "$NL_BIN/newsline-fetcher" \
-  --set "fetcher.state_dir=$NL_WORK/state3" >/dev/null 2>"$NL_WORK/nofetch.log"
+  --set "fetcher.state_dir=$NL_WORK/state3" --set connect_timeout_ms=3000 \
+  >/dev/null 2>"$NL_WORK/nofetch.log"
 rc=$?
 check "fetch topic missing: exit 2 (got $rc), naming it" \
   bash -c "test $rc -eq 2 && grep -q 'topics.fetch $NL_RUN_ID.no-such-topic does not exist' '$NL_WORK/nofetch.log'"
