@@ -18,8 +18,10 @@ int cli_broker(const nl_config *cfg, int argc, char **argv)
                                          {"bootstrap-file", required_argument, NULL, 'f'},
                                          {"brokers", required_argument, NULL, 'b'},
                                          {NULL, 0, NULL, 0}};
-    const char *topics[] = {cfg->topic_fetch, cfg->topic_raw, cfg->topic_parsed, cfg->topic_tagged,
-                            cfg->topic_dlq};
+    /* the fetcher's seen-set changelog needs the fetch topic's partition
+     * count, and the mock cluster has no CreateTopics: made here too */
+    const char *topics[] = {cfg->topic_fetch,  cfg->topic_raw, cfg->topic_parsed,
+                            cfg->topic_tagged, cfg->topic_dlq, cfg->topic_fetch_seen};
     long partitions = 6, nbrokers = 1;
     const char *bootstrap_file = NULL;
     char errstr[512];

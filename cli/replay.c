@@ -7,6 +7,7 @@
 #include "nl_record.h"
 #include "nl_stage.h"
 #include "nl_text.h"
+#include "url.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -149,11 +150,12 @@ static void progress(size_t done, size_t total, size_t acked)
 }
 
 /* Produces one record and serves delivery reports. */
-static int produce_rec(rd_kafka_t *rk, const char *topic, json_t *rec, const char *stage)
+/* Produces rec keyed by key (NULL: its id). */
+static int produce_keyed(rd_kafka_t *rk, const char *topic, json_t *rec, const char *stage,
+                         const char *id)
 {
     size_t len;
     char *payload = nl_record_dump(rec, &len);
-    const char *id = nl_record_str(rec, "id");
     rd_kafka_headers_t *h = rd_kafka_headers_new(4);
     char ts[32];
     char name[32];
@@ -180,6 +182,11 @@ static int produce_rec(rd_kafka_t *rk, const char *topic, json_t *rec, const cha
     }
     rd_kafka_poll(rk, 0);
     return 0;
+}
+
+static int produce_rec(rd_kafka_t *rk, const char *topic, json_t *rec, const char *stage)
+{
+    return produce_keyed(rk, topic, rec, stage, nl_record_str(rec, "id"));
 }
 
 /* Waits for every report; 0 if all were acknowledged. */
@@ -360,13 +367,24 @@ int cli_fetch(const nl_config *cfg, int argc, char **argv)
     }
     for (int i = 1; i < argc; i++) {
         json_t *rec = nl_record_new(NL_SCHEMA_FETCH, NULL);
+        char *norm = NULL;
+        /* Keyed by the normalised URL, as the fetcher's poller keys it: one
+         * URL always lands in the same partition, so in the same seen-set
+         * (a URL that does not normalise is keyed as given; the fetcher
+         * dead-letters it). */
+        if (fx_url_normalize(argv[i], &norm, NULL, 0) != 0) {
+            norm = NULL;
+        }
         if (rec == NULL || nl_record_set_str(rec, "url", argv[i]) != 0 ||
-            produce_rec(rk, cfg->topic_fetch, rec, "request") != 0) {
+            produce_keyed(rk, cfg->topic_fetch, rec, "request", norm != NULL ? norm : argv[i]) !=
+                0) {
             fprintf(stderr, "newsline fetch: cannot queue %s\n", argv[i]);
+            free(norm);
             json_decref(rec);
             rc = NL_EXIT_FAIL;
             continue;
         }
+        free(norm);
         json_decref(rec);
         n++;
     }

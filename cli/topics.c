@@ -31,13 +31,15 @@ int cli_topics(const nl_config *cfg, int argc, char **argv)
     static const struct option opts[] = {{"partitions", required_argument, NULL, 'p'},
                                          {"replication", required_argument, NULL, 'r'},
                                          {NULL, 0, NULL, 0}};
-    const char *topics[] = {cfg->topic_fetch, cfg->topic_raw, cfg->topic_parsed, cfg->topic_tagged,
-                            cfg->topic_dlq};
+    /* The last is the fetcher's seen-set changelog: compacted, and with the
+     * fetch topic's partition count (fetcher/seenlog.h). */
+    const char *topics[] = {cfg->topic_fetch,  cfg->topic_raw, cfg->topic_parsed,
+                            cfg->topic_tagged, cfg->topic_dlq, cfg->topic_fetch_seen};
     const size_t nt = sizeof(topics) / sizeof(topics[0]);
     long partitions = 6, replication = 1;
     char errbuf[512], maxbytes[32];
     rd_kafka_t *rk;
-    rd_kafka_NewTopic_t *nts[5];
+    rd_kafka_NewTopic_t *nts[sizeof(topics) / sizeof(topics[0])] = {NULL};
     rd_kafka_queue_t *q;
     rd_kafka_event_t *ev;
     int c, rc = NL_EXIT_OK;
@@ -71,6 +73,9 @@ int cli_topics(const nl_config *cfg, int argc, char **argv)
         }
         rd_kafka_NewTopic_set_config(nts[i], "max.message.bytes", maxbytes);
         rd_kafka_NewTopic_set_config(nts[i], "compression.type", "zstd");
+        if (topics[i] == cfg->topic_fetch_seen) {
+            rd_kafka_NewTopic_set_config(nts[i], "cleanup.policy", "compact");
+        }
     }
     if (rc == NL_EXIT_OK) {
         q = rd_kafka_queue_new(rk);

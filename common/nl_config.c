@@ -43,6 +43,9 @@ static const struct cfg_entry {
     S("topics.parsed", "newsline.parsed", topic_parsed, "parsed documents"),
     S("topics.tagged", "newsline.tagged", topic_tagged, "tagged documents (sink input)"),
     S("topics.dlq", "newsline.dlq", topic_dlq, "dead letters from every stage"),
+    S("topics.fetch_seen", "newsline.fetch.seen", topic_fetch_seen,
+      "the fetcher's seen-set changelog: compacted, keyed by URL id, partition p holding the "
+      "seen-set of topics.fetch partition p (same partition count; created if missing)"),
     I("max_record_bytes", "8388608", 1024, 1073741824, max_record_bytes,
       "largest record a stage accepts or produces (keep 1 MiB under the topics' "
       "max.message.bytes)"),
@@ -97,12 +100,18 @@ static const struct cfg_entry {
     {"fetcher.sources", CFG_STR0, "", 0, 0, offsetof(nl_config, fetcher_sources),
      "sources file (JSON) the fetcher polls (daemon and --once); empty: none"},
     S("fetcher.state_dir", "fetcher-state", fetcher_state_dir,
-      "where the fetcher keeps its seen-sets (seen.<partition>, seen.local) and sources state "
-      "(sources-state.json); relative to the working directory; one per fetcher instance"),
+      "where the fetcher keeps its seen-sets (seen.<partition>: a local cache of "
+      "topics.fetch_seen; seen.local) and sources state (sources-state.json); relative to the "
+      "working directory; one per fetcher instance, need not be shared"),
     I("fetcher.stale_warn_s", "172800", 0, 31536000, fetcher_stale_warn_s,
       "warn when a source has produced nothing new for this long (0: never)"),
     I("fetcher.seen_sync_ms", "1000", 10, 60000, fetcher_seen_sync_ms,
-      "how often the seen-set is fsync'd (and the fetch topic's offsets stored after it)"),
+      "how often the seen-set is fsync'd and its changelog flushed (and the fetch topic's "
+      "offsets stored after both)"),
+    I("fetcher.seen_restore_timeout_ms", "240000", 1000, 3600000, fetcher_seen_restore_timeout_ms,
+      "how long restoring one partition's seen-set from topics.fetch_seen may take before the "
+      "fetcher gives up (exit 70); it runs during the rebalance, so keep it under "
+      "kafka.consumer.max.poll.interval.ms (300000)"),
     I("debug.process_delay_ms", "0", 0, 60000, debug_process_delay_ms,
       "for fault tests only: sleep this long before processing each record"),
     I("parser.max_page_bytes", "8388608", 1024, 1073741824, parser_max_page_bytes,

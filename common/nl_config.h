@@ -37,6 +37,7 @@ typedef struct nl_config {
     char *topic_parsed;
     char *topic_tagged;
     char *topic_dlq;
+    char *topic_fetch_seen;
     int64_t max_record_bytes;
     int64_t parser_max_page_bytes;
     int64_t max_in_flight;
@@ -67,6 +68,7 @@ typedef struct nl_config {
     char *fetcher_state_dir;
     int64_t fetcher_stale_warn_s;
     int64_t fetcher_seen_sync_ms;
+    int64_t fetcher_seen_restore_timeout_ms;
     int64_t debug_process_delay_ms;
     int64_t tagger_tag_topics; /* boolean */
     char *tagger_tag_topic_prefix;

@@ -76,7 +76,12 @@ struct runner {
     void (*poll)(void *ctx, int timeout_ms); /* its poll hook, or NULL */
     int stopping;                            /* the main loop has ended: revokes wait for nothing */
     size_t n_abandoned;
+    /* Partitions being revoked: a deferred record of theirs completed
+     * "not done" was given back by the stage (hooks->revoking). */
+    const rd_kafka_topic_partition_list_t *revoking;
 };
+
+static int tok_in(const nl_async *tok, const rd_kafka_topic_partition_list_t *parts);
 
 static size_t async_wait(struct runner *r, const rd_kafka_topic_partition_list_t *parts,
                          int64_t deadline);
@@ -545,7 +550,13 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             /* Deferred records of these partitions: finished in a bounded
              * time, or abandoned (never stored: the next owner reads them). */
             int64_t deadline = r->stopping || lost ? 0 : nl_now_ms() + short_timeout(r->cfg);
-            size_t n = async_wait(r, parts, deadline);
+            size_t n;
+            r->revoking = parts;
+            for (int i = 0; hk != NULL && hk->revoking != NULL && i < parts->cnt; i++) {
+                hk->revoking(r->st->ctx, parts->elems[i].topic, parts->elems[i].partition);
+            }
+            n = async_wait(r, parts, deadline);
+            r->revoking = NULL;
             if (n > 0) {
                 nl_warn("revoke_abandoned", "records=%zu note=\"offsets not stored\"", n);
             }
@@ -857,7 +868,8 @@ static void handle_completions(struct runner *r)
     nl_async *tok;
 
     while (r->fatal == 0 && (tok = nl_async_take(&r->aset)) != NULL) {
-        if (tok->abandoned || (tok->rc == NL_ETRANSIENT && nl_stop)) {
+        if (tok->abandoned || (tok->rc == NL_ETRANSIENT &&
+                               (nl_stop || (r->revoking != NULL && tok_in(tok, r->revoking))))) {
             r->n_abandoned++;
             nl_debug("abandoned", "topic=%s partition=%d offset=%lld", tok->in.topic,
                      (int)tok->in.partition, (long long)tok->in.offset);

@@ -472,6 +472,11 @@ nl_async *nl_emit_defer(nl_emitter *em)
     return tok;
 }
 
+const nl_input *nl_async_input(const nl_async *tok)
+{
+    return &tok->in;
+}
+
 nl_emitter *nl_async_emitter(nl_async *tok)
 {
     return &tok->em;

@@ -98,6 +98,13 @@ typedef struct nl_stage_hooks {
      * stdin modes. NULL: process never returns NL_EPENDING. */
     void (*poll)(void *ctx, int timeout_ms);
     size_t max_pending; /* records deferred at once; 0 means 1 */
+    /* A partition of in_topic is about to be revoked, before the runner
+     * waits for its deferred records: an asynchronous stage completes those
+     * it has not started with NL_ETRANSIENT, which the runner takes as
+     * given back (not done, offset not stored, read again by the next
+     * owner), so the wait covers only work in progress and nothing of the
+     * partition is started after it is gone. */
+    void (*revoking)(void *ctx, const char *topic, int32_t partition);
 } nl_stage_hooks;
 
 /* ---- Asynchronous stages ------------------------------------------------
@@ -141,6 +148,10 @@ typedef struct nl_async nl_async;
  * later. NULL if the stage is not asynchronous (no poll hook) or out of
  * memory (process then returns NL_ENOMEM). Call at most once per record. */
 nl_async *nl_emit_defer(nl_emitter *em);
+
+/* The input of a deferred record (its topic, partition, offset), valid
+ * until nl_async_done. */
+const nl_input *nl_async_input(const nl_async *tok);
 
 /* The emitter a deferred record's outputs go to (nl_emit, nl_emit_with,
  * nl_emit_copy, nl_emit_tag), valid until nl_async_done. */

@@ -64,8 +64,9 @@ Options:
 
 Topics created by start (compression.type=zstd, max.message.bytes=16777216):
   newsline.fetch (6 partitions), newsline.raw (6), newsline.parsed (6),
-  newsline.tagged (6), newsline.dlq (3). NEWSLINE_PARTITIONS=N overrides all
-  five partition counts.
+  newsline.tagged (6), newsline.dlq (3), newsline.fetch.seen (6, also
+  cleanup.policy=compact: the fetcher's seen-set changelog). NEWSLINE_PARTITIONS=N
+  overrides all six partition counts.
   Other topics (newsline.tag.<id>) are auto-created with 3 partitions.
 
 Environment:
@@ -316,7 +317,8 @@ create_topics() {
     [[ "$n" =~ ^[1-9][0-9]*$ ]] || die "NEWSLINE_PARTITIONS must be a positive integer, got '$n'"
   fi
   local -a specs=("newsline.fetch:${n:-6}" "newsline.raw:${n:-6}" "newsline.parsed:${n:-6}"
-                  "newsline.tagged:${n:-6}" "newsline.dlq:${n:-3}")
+                  "newsline.tagged:${n:-6}" "newsline.dlq:${n:-3}"
+                  "newsline.fetch.seen:${n:-6}")
   local -a pids=() names=()
   local spec topic parts i rc=0
   for spec in "${specs[@]}"; do
@@ -324,12 +326,15 @@ create_topics() {
     if grep -qxF "$topic" "$DIR/topics.txt" 2>/dev/null; then continue; fi
     # One JVM per topic (TopicCommand creates one topic per run); in parallel.
     # (The sed drops TopicCommand's warning about '.' in topic names.)
+    # The fetcher's seen-set changelog is compacted (one record per URL).
+    local -a extra=()
+    [[ "$topic" == newsline.fetch.seen ]] && extra=(--config cleanup.policy=compact)
     ( timeout "$TOOL_TIMEOUT" java "${TOOL_JVM_OPTS[@]}" \
         -Dlog4j2.configurationFile="$LOG4J_CONF" -Dnewsline.kafka.loglevel=WARN \
         -cp "$LIBS/*" org.apache.kafka.tools.TopicCommand \
         --bootstrap-server "$bootstrap" --create --if-not-exists \
         --topic "$topic" --partitions "$parts" --replication-factor 1 \
-        --config max.message.bytes=16777216 --config compression.type=zstd 2>&1 |
+        --config max.message.bytes=16777216 --config compression.type=zstd "${extra[@]}" 2>&1 |
         sed -u '/Due to limitations in metric names/d' >&2 ) &
     pids+=("$!"); names+=("$topic")
   done

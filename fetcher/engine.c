@@ -1483,6 +1483,54 @@ void fx_engine_drain(fx_engine *e)
     }
 }
 
+size_t fx_engine_cancel(fx_engine *e, int (*match)(void *ctx, void *user), void *ctx)
+{
+    xfer *cancel = NULL;
+    size_t n = 0;
+
+    /* Collect first, deliver after: done may call fx_engine_add. */
+    for (host *h = e->hosts; h != NULL; h = h->next_all) {
+        xfer *keep = NULL, *keep_tail = NULL, *x;
+        while ((x = host_pop(h)) != NULL) {
+            if (!x->is_robots && match(ctx, x->user)) {
+                e->queued--;
+                x->next = cancel;
+                cancel = x;
+            } else if (keep_tail != NULL) {
+                keep_tail->next = x;
+                keep_tail = x;
+            } else {
+                keep = keep_tail = x;
+            }
+        }
+        h->qhead = keep;
+        h->qtail = keep_tail;
+    }
+    for (xfer **pp = &e->retries; *pp != NULL;) {
+        xfer *x = *pp;
+        if (x->is_robots || !match(ctx, x->user)) {
+            pp = &x->next;
+            continue;
+        }
+        *pp = x->next;
+        e->n_retries--;
+        if (x->easy != NULL) {
+            curl_easy_cleanup(x->easy);
+            x->easy = NULL;
+        }
+        x->next = cancel;
+        cancel = x;
+    }
+    while (cancel != NULL) {
+        xfer *x = cancel;
+        cancel = x->next;
+        x->next = NULL;
+        deliver(e, x, 0, "cancelled", "given back: never started");
+        n++;
+    }
+    return n;
+}
+
 fx_engine *fx_engine_new(const nl_config *cfg, fx_done_fn done, void *ctx, char *errbuf,
                          size_t errlen)
 {

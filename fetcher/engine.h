@@ -151,6 +151,14 @@ size_t fx_engine_poll(fx_engine *e, int64_t timeout_ms);
  * they end. Calling it again does nothing. */
 void fx_engine_drain(fx_engine *e);
 
+/* Gives back the requests not in flight (queued for their host or waiting
+ * for a retry) whose user match() accepts: each is delivered as failed
+ * with code "cancelled" during this call, in no particular order; the
+ * others keep their place. Transfers in flight are not touched. Returns
+ * how many were given back. (The fetcher: the requests of a partition
+ * being revoked.) */
+size_t fx_engine_cancel(fx_engine *e, int (*match)(void *ctx, void *user), void *ctx);
+
 /* Requests queued, waiting for a retry, or in flight (joined ones too). */
 size_t fx_engine_pending(const fx_engine *e);
 

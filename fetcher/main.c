@@ -3,7 +3,11 @@
  * retries, address guard) and emits the page as a raw record; a URL that
  * cannot be fetched becomes a dead letter with the reason. A URL already
  * in the seen-set of its fetch-topic partition is skipped; one is recorded
- * there once its raw record is acknowledged (seen.h, the stage hooks).
+ * there once its raw record is acknowledged (seen.h, the stage hooks), and
+ * in consumer mode also on the seen-set's changelog topic, whose
+ * acknowledgement the fetch record's offset waits for; an assigned
+ * partition's seen-set is restored from the changelog before its records
+ * are read (seenlog.h), so it follows the partition to another fetcher.
  * In consumer and stdin modes records are processed asynchronously: each
  * becomes a request in the engine at once and completes when its transfer
  * ends, so up to fetcher.max_pending records are fetched concurrently
@@ -18,7 +22,9 @@
 #include "nl_log.h"
 #include "nl_record.h"
 #include "nl_stage.h"
+#include "nl_text.h"
 #include "seen.h"
+#include "seenlog.h"
 #include "url.h"
 
 #include <curl/curl.h>
@@ -41,7 +47,15 @@ struct fetcher {
     size_t n_seen;
     int seen_failed; /* a seen-set append failed: the next sync fails */
     size_t n_skipped;
+    fx_seenlog *log;   /* consumer mode: the seen-set changelog */
+    int64_t ckpt_ms;   /* when checkpoints were last appended to the files */
+    int flush_failing; /* the changelog's last flush said "not yet" */
 };
+
+/* How often the seen-set files get a checkpoint (the changelog offset they
+ * cover) while busy; also on revoke and shutdown. A restart on the same
+ * host reads the changelog from the last one. */
+#define CKPT_INTERVAL_MS 30000
 
 /* ---- the seen-set, one per assigned partition ------------------------- */
 
@@ -74,9 +88,52 @@ static int on_assigned(void *ctx, const char *topic, int32_t partition)
         nl_error("seen_open_failed", "partition=%d reason=%s", (int)partition, nl_log_q(errbuf));
         return -1;
     }
+    if (f->log != NULL) {
+        int rc = fx_seenlog_restore(f->log, partition, f->seen[partition], errbuf, sizeof(errbuf));
+        if (rc != 0) {
+            fx_seen_close(f->seen[partition]);
+            f->seen[partition] = NULL;
+            if (rc == NL_ETRANSIENT && nl_stop) {
+                /* Stopping anyway: its records are not fetched (fetch_record). */
+                nl_warn("seen_restore_stopped", "partition=%d reason=%s", (int)partition,
+                        nl_log_q(errbuf));
+                return 0;
+            }
+            nl_error("seen_restore_failed", "partition=%d reason=%s", (int)partition,
+                     nl_log_q(errbuf));
+            return -1;
+        }
+    }
     nl_info("seen_loaded", "partition=%d urls=%zu file=%s", (int)partition,
             fx_seen_count(f->seen[partition]), nl_log_q(path));
     return 0;
+}
+
+/* Appends to partition p's file the changelog offset it covers, if that
+ * can be said now (seenlog.h, fx_seenlog_covered). Not synced. */
+static void checkpoint(struct fetcher *f, int32_t p)
+{
+    char errbuf[512];
+    int64_t at = f->log != NULL ? fx_seenlog_covered(f->log, p) : -1;
+
+    if (at >= 0 && fx_seen_set_checkpoint(f->seen[p], at, errbuf, sizeof(errbuf)) != 0) {
+        /* the file is a cache: without the checkpoint a restart reads more */
+        nl_warn("seen_checkpoint_failed", "partition=%d reason=%s", (int)p, nl_log_q(errbuf));
+    }
+}
+
+/* Checkpoints, syncs and closes partition p's seen-set. */
+static void close_part(struct fetcher *f, int32_t p)
+{
+    if (f->seen[p] == NULL) {
+        return;
+    }
+    checkpoint(f, p);
+    if (f->log != NULL) {
+        fx_seenlog_release(f->log, p);
+    }
+    fx_seen_close(f->seen[p]);
+    f->seen[p] = NULL;
 }
 
 static void on_revoked(void *ctx, const char *topic, int32_t partition)
@@ -84,9 +141,8 @@ static void on_revoked(void *ctx, const char *topic, int32_t partition)
     struct fetcher *f = ctx;
 
     (void)topic;
-    if (partition >= 0 && (size_t)partition < f->n_seen && f->seen[partition] != NULL) {
-        fx_seen_close(f->seen[partition]);
-        f->seen[partition] = NULL;
+    if (partition >= 0 && (size_t)partition < f->n_seen) {
+        close_part(f, partition);
     }
 }
 
@@ -94,23 +150,62 @@ static void on_acked(void *ctx, const char *topic, int32_t partition, int64_t of
 {
     struct fetcher *f = ctx;
     char errbuf[512];
+    int rc;
 
     (void)topic;
     (void)offset;
     if (partition < 0 || (size_t)partition >= f->n_seen || f->seen[partition] == NULL) {
         return;
     }
-    if (fx_seen_add(f->seen[partition], tag, errbuf, sizeof(errbuf)) < 0) {
+    rc = fx_seen_add(f->seen[partition], tag, errbuf, sizeof(errbuf));
+    if (rc < 0) {
         nl_error("seen_write_failed", "partition=%d reason=%s", (int)partition, nl_log_q(errbuf));
+        f->seen_failed = 1;
+        return;
+    }
+    /* A URL already in the set is on the changelog already (or queued). */
+    if (rc == 1 && f->log != NULL &&
+        fx_seenlog_append(f->log, partition, tag, errbuf, sizeof(errbuf)) != 0) {
+        nl_error("seen_changelog_failed", "partition=%d reason=%s", (int)partition,
+                 nl_log_q(errbuf));
         f->seen_failed = 1;
     }
 }
 
+/* The runner's sync hook: the changelog acknowledged, the files synced;
+ * only then are the fetch topic's offsets stored. */
 static int on_sync(void *ctx)
 {
     struct fetcher *f = ctx;
     char errbuf[512];
+    int64_t now = nl_now_ms();
 
+    if (f->seen_failed) {
+        return -1;
+    }
+    if (f->log != NULL) {
+        int rc = fx_seenlog_flush(f->log, errbuf, sizeof(errbuf));
+        if (rc == NL_ETRANSIENT) {
+            if (!f->flush_failing) {
+                nl_warn("seen_changelog_waiting", "reason=%s", nl_log_q(errbuf));
+            }
+            f->flush_failing = 1;
+            return NL_ETRANSIENT; /* retried with back-off, offsets held */
+        }
+        if (rc != 0) {
+            nl_error("seen_changelog_failed", "reason=%s", nl_log_q(errbuf));
+            return -1;
+        }
+        f->flush_failing = 0;
+        if (now - f->ckpt_ms >= CKPT_INTERVAL_MS) {
+            f->ckpt_ms = now;
+            for (size_t i = 0; i < f->n_seen; i++) {
+                if (f->seen[i] != NULL) {
+                    checkpoint(f, (int32_t)i);
+                }
+            }
+        }
+    }
     for (size_t i = 0; i < f->n_seen; i++) {
         if (f->seen[i] != NULL && fx_seen_sync(f->seen[i], errbuf, sizeof(errbuf)) != 0) {
             nl_error("seen_sync_failed", "partition=%zu reason=%s", i, nl_log_q(errbuf));
@@ -123,7 +218,7 @@ static int on_sync(void *ctx)
 static void seen_close_all(struct fetcher *f)
 {
     for (size_t i = 0; i < f->n_seen; i++) {
-        fx_seen_close(f->seen[i]);
+        close_part(f, (int32_t)i);
     }
     free(f->seen);
     f->seen = NULL;
@@ -209,6 +304,29 @@ static int fetch_one(struct fetcher *f, const char *url)
     return 0;
 }
 
+/* fx_engine_cancel's match: a request of the partition *ctx (every request
+ * of the consumer-mode engine is a deferred record). */
+static int of_partition(void *ctx, void *user)
+{
+    return nl_async_input(user)->partition == *(const int32_t *)ctx;
+}
+
+/* The runner's revoking hook: the records of the partition that have not
+ * started are given back now ("cancelled", taken as not done), so the
+ * runner waits only for transfers in flight, and none of them is fetched
+ * here after its partition went to another fetcher (which reads them
+ * again: it would be a second request for the same URL). */
+static void on_revoking(void *ctx, const char *topic, int32_t partition)
+{
+    struct fetcher *f = ctx;
+    size_t n = fx_engine_cancel(f->eng, of_partition, &partition);
+
+    (void)topic;
+    if (n > 0) {
+        nl_info("revoke_given_back", "partition=%d records=%zu", (int)partition, n);
+    }
+}
+
 /* The runner's poll: runs the transfers; once stopping, gives back what
  * has not started (fx_engine_drain) and finishes what has. */
 static void fetch_poll(void *ctx, int timeout_ms)
@@ -230,6 +348,13 @@ static int fetch_record(void *ctx, const nl_input *in, json_t *rec, nl_emitter *
     uint64_t hash = 0;
     int rc;
 
+    if (f->log != NULL && (in->partition < 0 || (size_t)in->partition >= f->n_seen ||
+                           f->seen[in->partition] == NULL)) {
+        /* its seen-set was not restored (SIGTERM came first): not now */
+        *code = "seen_not_restored";
+        return nl_errf(errbuf, errlen, NL_ETRANSIENT, "partition %d: seen-set not restored",
+                       (int)in->partition);
+    }
     if (url != NULL && fx_url_normalize(url, &norm, NULL, 0) == 0) {
         hash = fx_seen_hash(norm);
         if (in->partition >= 0 && (size_t)in->partition < f->n_seen &&
@@ -373,16 +498,23 @@ int main(int argc, char **argv)
                                 on_sync,
                                 cfg.fetcher_seen_sync_ms,
                                 fetch_poll,
-                                (size_t)cfg.fetcher_max_pending};
+                                (size_t)cfg.fetcher_max_pending,
+                                on_revoking};
         fx_discover *disc = NULL;
         f.async = 1;
-        rc = fx_discover_start(&cfg, &disc);
+        f.ckpt_ms = nl_now_ms();
+        rc = fx_seenlog_open(&cfg, &f.log);
+        if (rc == 0) {
+            rc = fx_discover_start(&cfg, &disc);
+        }
         if (rc == 0) {
             rc = nl_stage_run_kafka_hooks(&cfg, &st, &hooks);
             fx_discover_stop(disc);
         }
-        nl_info("seen_summary", "skipped_already_seen=%zu", f.n_skipped);
+        nl_info("seen_summary", "skipped_already_seen=%zu changelog_corrupt=%llu", f.n_skipped,
+                (unsigned long long)(f.log != NULL ? fx_seenlog_corrupt(f.log) : 0));
         seen_close_all(&f);
+        fx_seenlog_close(f.log);
     }
 out:
     json_decref(f.raw);

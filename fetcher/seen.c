@@ -14,12 +14,14 @@
 
 #define REC_SIZE 16
 #define CHECK_KEY 0x6e6c7365656e3031ULL /* "nlseen01" */
+#define CKPT_KEY 0x6e6c636b70743031ULL  /* "nlckpt01" */
 
 struct fx_seen {
     int fd;
     fx_hset set;
     char *path;
-    int dirty; /* appended since the last sync */
+    int dirty;    /* appended since the last sync */
+    int64_t ckpt; /* the last checkpoint record's offset, or -1 */
 };
 
 /* ---- hash set ---------------------------------------------------------- */
@@ -127,6 +129,15 @@ static uint64_t check_of(uint64_t h)
     return ~c;
 }
 
+/* A checkpoint record's check word: another key and rotation than a URL
+ * record's, so neither passes for the other (one value in 2^64 aside, and
+ * a record that passes as a URL is read as one). */
+static uint64_t ckpt_check_of(uint64_t v)
+{
+    uint64_t c = v ^ CKPT_KEY;
+    return (c << 17) | (c >> 47);
+}
+
 static void put64(unsigned char *p, uint64_t v)
 {
     for (int i = 0; i < 8; i++) {
@@ -165,11 +176,15 @@ static int load(fx_seen *s, off_t *good, char *errbuf, size_t errlen)
         have += (size_t)n;
         for (i = 0; i + REC_SIZE <= have; i += REC_SIZE) {
             uint64_t h = get64(buf + i);
-            if (get64(buf + i + 8) != check_of(h)) {
+            uint64_t check = get64(buf + i + 8);
+            if (check == check_of(h)) {
+                if (fx_hset_add(&s->set, h) < 0) {
+                    return nl_errf(errbuf, errlen, NL_ENOMEM, "out of memory loading %s", s->path);
+                }
+            } else if (check == ckpt_check_of(h) && h <= INT64_MAX) {
+                s->ckpt = (int64_t)h;
+            } else {
                 return 0; /* the first bad record ends the valid prefix */
-            }
-            if (fx_hset_add(&s->set, h) < 0) {
-                return nl_errf(errbuf, errlen, NL_ENOMEM, "out of memory loading %s", s->path);
             }
             pos += REC_SIZE;
             *good = pos;
@@ -194,6 +209,7 @@ int fx_seen_open(const char *path, fx_seen **out, char *errbuf, size_t errlen)
         free(s);
         return nl_errf(errbuf, errlen, NL_ENOMEM, "out of memory");
     }
+    s->ckpt = -1;
     s->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (s->fd < 0) {
         rc = nl_errf(errbuf, errlen, NL_EIO, "%s: %s", path, strerror(errno));
@@ -235,17 +251,15 @@ int fx_seen_has(const fx_seen *s, uint64_t h)
     return fx_hset_has(&s->set, h);
 }
 
-int fx_seen_add(fx_seen *s, uint64_t h, char *errbuf, size_t errlen)
+/* Appends one record (a, b). 0, or NL_EIO with the file as it was. */
+static int append_rec(fx_seen *s, uint64_t a, uint64_t b, char *errbuf, size_t errlen)
 {
     unsigned char rec[REC_SIZE];
     off_t at;
     ssize_t n;
 
-    if (fx_hset_has(&s->set, h)) {
-        return 0;
-    }
-    put64(rec, h);
-    put64(rec + 8, check_of(h));
+    put64(rec, a);
+    put64(rec + 8, b);
     at = lseek(s->fd, 0, SEEK_CUR);
     do {
         n = write(s->fd, rec, sizeof(rec));
@@ -259,12 +273,48 @@ int fx_seen_add(fx_seen *s, uint64_t h, char *errbuf, size_t errlen)
         return nl_errf(errbuf, errlen, NL_EIO, "%s: write: %s", s->path, strerror(err));
     }
     s->dirty = 1;
+    return 0;
+}
+
+int fx_seen_add(fx_seen *s, uint64_t h, char *errbuf, size_t errlen)
+{
+    int rc;
+
+    if (fx_hset_has(&s->set, h)) {
+        return 0;
+    }
+    rc = append_rec(s, h, check_of(h), errbuf, errlen);
+    if (rc != 0) {
+        return rc;
+    }
     if (fx_hset_add(&s->set, h) < 0) {
         /* On disk but not in memory: a later add appends it again, which
          * loading tolerates (a duplicate is just one more add). */
         return nl_errf(errbuf, errlen, NL_ENOMEM, "out of memory");
     }
     return 1;
+}
+
+int64_t fx_seen_checkpoint(const fx_seen *s)
+{
+    return s->ckpt;
+}
+
+int fx_seen_set_checkpoint(fx_seen *s, int64_t offset, char *errbuf, size_t errlen)
+{
+    int rc;
+
+    if (offset < 0) {
+        return nl_errf(errbuf, errlen, NL_EINVAL, "negative checkpoint %lld", (long long)offset);
+    }
+    if (offset == s->ckpt) {
+        return 0;
+    }
+    rc = append_rec(s, (uint64_t)offset, ckpt_check_of((uint64_t)offset), errbuf, errlen);
+    if (rc == 0) {
+        s->ckpt = offset;
+    }
+    return rc;
 }
 
 int fx_seen_sync(fx_seen *s, char *errbuf, size_t errlen)

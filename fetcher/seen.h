@@ -9,6 +9,11 @@
  * block after a power cut) fails the check: the file is truncated at the
  * first bad record, with a warning, and what came before is kept.
  *
+ * The file may also hold checkpoint records (the same size, another check
+ * word): the offset of the seen-set's changelog (topics.fetch_seen) up to
+ * which every changelog record is in the file before the checkpoint. The
+ * last one read wins; a file without one has checkpoint -1.
+ *
  * fx_seen_add appends with write(2) but does not sync; fx_seen_sync
  * (fdatasync) makes every record added so far durable. Callers sync in
  * batches, and only then treat the additions as done (the fetcher stores a
@@ -56,6 +61,15 @@ int fx_seen_has(const fx_seen *s, uint64_t h);
  * there, NL_ENOMEM or NL_EIO (the set and file are unchanged then; a short
  * write is cut off again). */
 int fx_seen_add(fx_seen *s, uint64_t h, char *errbuf, size_t errlen);
+
+/* The last checkpoint in the file (a changelog offset), or -1 if none. */
+int64_t fx_seen_checkpoint(const fx_seen *s);
+
+/* Appends a checkpoint record for offset (>= 0; nothing if it is the
+ * current one), not synced: fx_seen_sync makes it durable together with
+ * the records before it. 0, NL_EINVAL, or NL_EIO (file and checkpoint
+ * unchanged). */
+int fx_seen_set_checkpoint(fx_seen *s, int64_t offset, char *errbuf, size_t errlen);
 
 /* Makes every record added so far durable. 0 or NL_EIO. */
 int fx_seen_sync(fx_seen *s, char *errbuf, size_t errlen);

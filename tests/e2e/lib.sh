@@ -56,6 +56,7 @@ nl_isolate() {
   export NEWSLINE_TOPICS_PARSED="$NL_RUN_ID.parsed"
   export NEWSLINE_TOPICS_TAGGED="$NL_RUN_ID.tagged"
   export NEWSLINE_TOPICS_DLQ="$NL_RUN_ID.dlq"
+  export NEWSLINE_TOPICS_FETCH_SEEN="$NL_RUN_ID.fetch.seen"
   export NEWSLINE_TAGGER_TAG_TOPIC_PREFIX="$NL_RUN_ID.tag."
   export NEWSLINE_GROUP_PREFIX="$NL_RUN_ID-"
   export NEWSLINE_SINK_CORPUS_DIR="$NL_WORK/corpus"
