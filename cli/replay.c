@@ -17,14 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-struct tally {
-    size_t acked, failed;
-    size_t bytes;
-};
-
-static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
+void cli_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
 {
-    struct tally *t = opaque;
+    struct cli_tally *t = opaque;
     (void)rk;
     if (rkm->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         t->acked++;
@@ -190,7 +185,7 @@ static int produce_rec(rd_kafka_t *rk, const char *topic, json_t *rec, const cha
 }
 
 /* Waits for every report; 0 if all were acknowledged. */
-static int finish(rd_kafka_t *rk, const nl_config *cfg, struct tally *t, size_t total)
+static int finish(rd_kafka_t *rk, const nl_config *cfg, struct cli_tally *t, size_t total)
 {
     int64_t deadline = nl_now_ms() + cfg->message_timeout_ms + 5000;
     while (rd_kafka_outq_len(rk) > 0 && nl_now_ms() < deadline && !nl_stop) {
@@ -205,11 +200,11 @@ static int finish(rd_kafka_t *rk, const nl_config *cfg, struct tally *t, size_t 
                : -1;
 }
 
-static rd_kafka_t *connect_producer(const nl_config *cfg, struct tally *t)
+static rd_kafka_t *connect_producer(const nl_config *cfg, struct cli_tally *t)
 {
     char errbuf[512];
     rd_kafka_t *rk =
-        nl_kafka_producer_new(cfg, "newsline-cli", on_delivery, t, errbuf, sizeof(errbuf));
+        nl_kafka_producer_new(cfg, "newsline-cli", cli_on_delivery, t, errbuf, sizeof(errbuf));
     if (rk == NULL) {
         fprintf(stderr, "newsline: %s\n", errbuf);
         return NULL;
@@ -232,7 +227,7 @@ int cli_replay(const nl_config *cfg, int argc, char **argv)
     char **paths = NULL;
     size_t n_paths = 0;
     int owned = 0;
-    struct tally t = {0, 0, 0};
+    struct cli_tally t = {0, 0, 0};
     rd_kafka_t *rk = NULL;
     size_t total, produced = 0, skipped = 0;
     int64_t t0 = nl_now_ms();
@@ -352,7 +347,7 @@ out:
 
 int cli_fetch(const nl_config *cfg, int argc, char **argv)
 {
-    struct tally t = {0, 0, 0};
+    struct cli_tally t = {0, 0, 0};
     rd_kafka_t *rk;
     int rc = NL_EXIT_OK;
     int n = 0;

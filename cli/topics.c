@@ -560,12 +560,14 @@ int cli_produce(const nl_config *cfg, int argc, char **argv)
     ssize_t n;
     long sent = 0;
     int rc = NL_EXIT_OK;
+    struct cli_tally tally = {0, 0, 0};
 
     if (argc != 2) {
         fprintf(stderr, "newsline produce: usage: produce TOPIC < lines\n");
         return NL_EXIT_USAGE;
     }
-    rk = nl_kafka_producer_new(cfg, "newsline-cli", NULL, NULL, errbuf, sizeof(errbuf));
+    rk =
+        nl_kafka_producer_new(cfg, "newsline-cli", cli_on_delivery, &tally, errbuf, sizeof(errbuf));
     if (rk == NULL || nl_kafka_wait_brokers(rk, cfg, errbuf, sizeof(errbuf)) != 0) {
         fprintf(stderr, "newsline produce: %s\n", errbuf);
         if (rk != NULL) {
@@ -605,7 +607,13 @@ int cli_produce(const nl_config *cfg, int argc, char **argv)
                 rd_kafka_outq_len(rk));
         rc = NL_EXIT_FAIL;
     }
-    fprintf(stderr, "produced %ld message(s) to %s\n", sent, argv[1]);
+    /* A message the broker refuses (a keyless one on a compacted topic, say)
+     * is reported here, not by the flush. */
+    if (tally.failed > 0 || tally.acked != (size_t)sent) {
+        rc = NL_EXIT_FAIL;
+    }
+    fprintf(stderr, "produced %ld message(s) to %s: %zu acknowledged, %zu failed\n", sent, argv[1],
+            tally.acked, tally.failed);
     rd_kafka_destroy(rk);
     return rc;
 }

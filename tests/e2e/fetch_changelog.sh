@@ -9,7 +9,8 @@
 #    a key): a fetcher on a new host skips each with a warning and counts
 #    them; the
 #    good records around them are still restored (a URL fetched in 1 is
-#    skipped, not requested again).
+#    skipped, not requested again). `newsline produce`, whose records have
+#    no key, is refused there too and says so (exit 1).
 # 3. a changelog whose partition count differs from the fetch topic's, and
 #    a missing fetch topic: exit 2 at start with one line naming the topics.
 # usage: fetch_changelog.sh
@@ -62,6 +63,14 @@ printf '%s\n' 'not-an-id-at-all|{"schema":"newsline.seen/1","id":"not-an-id-at-a
   kafka_tool org.apache.kafka.tools.ConsoleProducer --bootstrap-server "$NEWSLINE_BROKERS" \
     --topic "$NEWSLINE_TOPICS_FETCH_SEEN" --property parse.key=true --property 'key.separator=|' \
     >>"$NL_WORK/cli.log" 2>&1 || die "cannot produce to the changelog: $(tail -3 "$NL_WORK/cli.log")"
+# newsline produce sends records without a key: the compacted changelog
+# refuses them, and produce must say so (exit 1), not "produced"
+echo '{"schema":"newsline.seen/1"}' |
+  "$NL_BIN/newsline" produce "$NEWSLINE_TOPICS_FETCH_SEEN" 2>"$NL_WORK/produce.log"
+rc=$?
+check "newsline produce: a record the broker refuses exits 1" test $rc -eq 1
+check "... and is counted as failed, not produced" grep -q '0 acknowledged, 1 failed' \
+  "$NL_WORK/produce.log"
 : >"$NL_WORK/fetcher.log"
 NEWSLINE_FETCHER_STATE_DIR="$NL_WORK/state2" nl_start fetcher
 nl_wait_for 60 grep -qs 'event=assigned' "$NL_WORK/fetcher.log" || die "fetcher not assigned"
