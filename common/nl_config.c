@@ -1,6 +1,7 @@
 #include "nl_config.h"
 
 #include "nl_err.h"
+#include "nl_metrics.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -15,7 +16,8 @@
 #endif
 
 /* CFG_STR0 is a string that may be empty (an empty list, no file). */
-enum cfg_type { CFG_STR, CFG_STR0, CFG_INT, CFG_BOOL, CFG_LOGLEVEL };
+/* CFG_LISTEN is host:port or empty (nl_metrics_check_listen). */
+enum cfg_type { CFG_STR, CFG_STR0, CFG_INT, CFG_BOOL, CFG_LOGLEVEL, CFG_LISTEN };
 
 /* The one table that drives parsing, the environment, --help and the docs. */
 static const struct cfg_entry {
@@ -127,6 +129,10 @@ static const struct cfg_entry {
     I("sink.sync_ms", "100", 0, 60000, sink_sync_ms,
       "how often the sink makes its batch of written records durable (one filesystem flush, "
       "renames, one directory fsync, one index transaction) and stores their offsets"),
+    {"metrics.listen", CFG_LISTEN, "", 0, 0, offsetof(nl_config, metrics_listen),
+     "host:port the Prometheus metrics are served on (GET /metrics), 127.0.0.1:9464 is typical; "
+     "port 0 takes a free port (logged); empty: no endpoint, no port opened. Served by "
+     "newsline-fetcher in consumer mode"},
 #undef S
 #undef I
 };
@@ -154,6 +160,14 @@ static int set_entry(nl_config *cfg, const struct cfg_entry *e, const char *valu
             strcmp(value, "warn") != 0 && strcmp(value, "error") != 0) {
             return nl_errf(errbuf, errlen, NL_EINVAL,
                            "%s: \"%s\" is not one of debug, info, warn, error", e->name, value);
+        }
+        /* fall through */
+    case CFG_LISTEN:
+        if (e->type == CFG_LISTEN) {
+            char why[200];
+            if (nl_metrics_check_listen(value, why, sizeof(why)) != 0) {
+                return nl_errf(errbuf, errlen, NL_EINVAL, "%s: %s", e->name, why);
+            }
         }
         /* fall through */
     case CFG_STR0:

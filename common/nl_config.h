@@ -75,6 +75,7 @@ typedef struct nl_config {
     char *tagger_watchlist;
     char *sink_corpus_dir;
     int64_t sink_sync_ms;
+    char *metrics_listen; /* host:port, may be empty: no metrics endpoint */
 
     nl_kv *kafka; /* kafka.* passthrough, in the order given */
     size_t kafka_n;

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config librdkafka-dev libcurl4-openssl-dev libidn2-dev libxml2-dev
-      libjansson-dev libxxhash-dev libsqlite3-dev libhyperscan-dev libuchardet-dev zlib1g-dev check python3 clang-format clang-14 libclang-rt-14-dev ca-certificates
+      libjansson-dev libxxhash-dev libmicrohttpd-dev libsqlite3-dev libhyperscan-dev libuchardet-dev zlib1g-dev check python3 clang-format clang-14 libclang-rt-14-dev ca-certificates
       chromium python3-venv # chromium: e2e_report renders the report page; python3-venv: the Python client test
       openssl python3-h2 python3-brotli) # e2e_fetch_tls: a throw-away CA, an HTTP/2 + TLS site, brotli bodies
 missing=()

@@ -425,7 +425,7 @@ static void disc_free(struct fx_discover *d)
     free(d);
 }
 
-int fx_discover_start(const nl_config *cfg, fx_discover **out)
+int fx_discover_start(const nl_config *cfg, nl_metrics *m, fx_discover **out)
 {
     struct fx_discover *d;
     char state[4096], errbuf[512];
@@ -459,7 +459,11 @@ int fx_discover_start(const nl_config *cfg, fx_discover **out)
         rc = NL_EXIT_USAGE;
         goto fail;
     }
+    fx_engine_set_metrics(d->eng, m);
     d->poller = fx_poller_new(cfg, d->srcs, d->eng, state, disc_emit, d);
+    if (d->poller != NULL) {
+        fx_poller_set_metrics(d->poller, m);
+    }
     if (d->poller == NULL || pthread_create(&d->thread, NULL, disc_main, d) != 0) {
         fprintf(stderr, "newsline-fetcher: cannot start the poller\n");
         rc = NL_EXIT_SOFTWARE;

@@ -19,6 +19,7 @@
 #define FX_DISCOVER_H
 
 #include "nl_config.h"
+#include "nl_metrics.h"
 
 #include <stddef.h>
 
@@ -35,10 +36,12 @@ int fx_run_once(const nl_config *cfg, int produce);
 
 typedef struct fx_discover fx_discover;
 
-/* Loads fetcher.sources and starts the poller thread. *out is NULL (and 0
- * returned) when fetcher.sources is empty. Else 0, or an exit code (2 bad
- * sources file, 69, 70) with the reason printed. */
-int fx_discover_start(const nl_config *cfg, fx_discover **out);
+/* Loads fetcher.sources and starts the poller thread, its engine and
+ * poller feeding the registry m (NULL: no metrics; engine.h and poller.h
+ * list the series). *out is NULL (and 0 returned) when fetcher.sources is
+ * empty. Else 0, or an exit code (2 bad sources file, 69, 70) with the
+ * reason printed. */
+int fx_discover_start(const nl_config *cfg, nl_metrics *m, fx_discover **out);
 
 /* Stops the thread (it flushes and saves first; nl_stop asks it too) and
  * frees everything. */

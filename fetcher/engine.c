@@ -3,6 +3,7 @@
 #include "nl_buf.h"
 #include "nl_err.h"
 #include "nl_log.h"
+#include "nl_metrics.h"
 #include "nl_record.h"
 #include "nl_stage.h"
 #include "nl_text.h"
@@ -91,6 +92,27 @@ struct host {
     xfer *qhead, *qtail;
 };
 
+/* The fixed values of newsline_fetcher_fetches_total's code label (an
+ * http_status failure is "http_<status>" instead, 100..599, else
+ * "http_other"): the engine's failure codes (engine.h), "ok" and
+ * "not_modified"; "other" for a code not listed here. */
+static const char *const metric_codes[] = {
+    "ok",
+    "not_modified",
+    "bad_url",
+    "robots_disallowed",
+    "private_address",
+    "too_many_redirects",
+    "bad_redirect",
+    "body_too_large",
+    "timeout",
+    "tls_verify_failed",
+    "fetch_failed",
+    "cancelled",
+    "other",
+};
+#define N_METRIC_CODES (sizeof(metric_codes) / sizeof(metric_codes[0]))
+
 /* Per-source health: logged after each result of the source. */
 typedef struct health {
     struct health *next;
@@ -120,6 +142,10 @@ struct fx_engine {
     uint64_t rng;
     size_t n_delivered; /* results handed to done so far */
     int draining;       /* fx_engine_drain: start nothing more, retry nothing */
+    /* fx_engine_set_metrics: NULL when off (every update is then a no-op) */
+    nl_metric *m_fetches;                  /* {kind, code} */
+    nl_series *m_fetch[4][N_METRIC_CODES]; /* its series for the fixed codes, made on first use */
+    nl_series *m_in_flight;
 };
 
 static int64_t mono_ms(void)
@@ -679,6 +705,55 @@ static void health_update(fx_engine *e, const fx_result *r)
            last, (long long)hl->consecutive_failures, nl_log_q(hl->last_error));
 }
 
+/* newsline_fetcher_fetches_total{kind, code} += 1 for a request that
+ * ended (those joined to its transfer are not counted again). A fixed
+ * code's series is looked up once and kept; an http_<status> one is
+ * looked up each time (the registry's lock; failures only). */
+static void count_fetch(fx_engine *e, const fx_result *r)
+{
+    const char *code = r->code == NULL ? (r->not_modified ? "not_modified" : "ok") : r->code;
+    char http[16];
+    size_t c;
+
+    if (e->m_fetches == NULL) {
+        return;
+    }
+    if (strcmp(code, "http_status") == 0) {
+        const char *v[2] = {fx_kind_name(r->kind), http};
+        if (r->status >= 100 && r->status <= 599) {
+            snprintf(http, sizeof(http), "http_%ld", r->status);
+        } else {
+            snprintf(http, sizeof(http), "http_other");
+        }
+        nl_series_inc(nl_metric_series(e->m_fetches, v));
+        return;
+    }
+    for (c = 0; c < N_METRIC_CODES - 1 && strcmp(metric_codes[c], code) != 0; c++) {
+    }
+    if (e->m_fetch[r->kind][c] == NULL) {
+        const char *v[2] = {fx_kind_name(r->kind), metric_codes[c]};
+        e->m_fetch[r->kind][c] = nl_metric_series(e->m_fetches, v);
+    }
+    nl_series_inc(e->m_fetch[r->kind][c]);
+}
+
+void fx_engine_set_metrics(fx_engine *e, nl_metrics *m)
+{
+    static const char *const labels[] = {"kind", "code"};
+
+    memset(e->m_fetch, 0, sizeof(e->m_fetch));
+    /* kinds x (fixed codes + 500 statuses + http_other): bounded */
+    e->m_fetches = nl_metrics_counter(
+        m, "newsline_fetcher_fetches_total",
+        "Requests the fetch engine ended, by kind (article, feed, sitemap, robots) and result "
+        "code (ok, not_modified, http_<status>, or the failure code)",
+        2, labels, 4 * (N_METRIC_CODES + 501));
+    e->m_in_flight = nl_metric_series(
+        nl_metrics_gauge(m, "newsline_fetcher_transfers_in_flight",
+                         "HTTP transfers in flight now (all of the process's engines)", 0, NULL, 1),
+        NULL);
+}
+
 /* The HTTP version of easy's last response, as the raw record has it. */
 static const char *http_version(CURL *easy)
 {
@@ -764,6 +839,7 @@ static void deliver(fx_engine *e, xfer *x, long status, const char *code, const 
                 nl_log_q(r.url), code, nl_log_q(r.reason), r.attempts, r.redirects);
     }
     health_update(e, &r);
+    count_fetch(e, &r);
     e->n_delivered++;
     e->done(e->ctx, &r);
     /* The same answer for each request that joined this transfer, as its
@@ -937,6 +1013,7 @@ static int xfer_start(fx_engine *e, xfer *x)
     e->active = x;
     x->host->in_flight++;
     e->in_flight++;
+    nl_series_inc(e->m_in_flight);
     return 0;
 }
 
@@ -1285,6 +1362,7 @@ static void finished(fx_engine *e, xfer *x, CURLcode cc)
     }
     x->host->in_flight--;
     e->in_flight--;
+    nl_series_sub(e->m_in_flight, 1);
     if (x->is_robots) {
         robots_done(e, x, cc, status);
         return;

@@ -126,6 +126,16 @@ fx_engine *fx_engine_new(const nl_config *cfg, fx_done_fn done, void *ctx, char 
                          size_t errlen);
 void fx_engine_free(fx_engine *e);
 
+/* Feeds the registry m (nl_metrics.h; NULL: stop feeding it) from now on:
+ * newsline_fetcher_fetches_total{kind, code}, one per request that ended
+ * (code "ok", "not_modified", "http_<status>" for an http_status failure,
+ * else the failure code; requests joined to its transfer are not counted
+ * again; the engine's own robots.txt fetches are not requests), and
+ * newsline_fetcher_transfers_in_flight (shared by every engine fed to m).
+ * Call it before any request is added; m must outlive the engine. */
+struct nl_metrics;
+void fx_engine_set_metrics(fx_engine *e, struct nl_metrics *m);
+
 /* Queues a request, or joins it to the transfer of the same URL already
  * queued or in flight (above). A URL that does not normalise is delivered
  * at once (during this call) as failed with "bad_url". 0 or NL_ENOMEM

@@ -20,6 +20,7 @@
 #include "engine.h"
 #include "nl_err.h"
 #include "nl_log.h"
+#include "nl_metrics.h"
 #include "nl_record.h"
 #include "nl_stage.h"
 #include "nl_text.h"
@@ -47,9 +48,10 @@ struct fetcher {
     size_t n_seen;
     int seen_failed; /* a seen-set append failed: the next sync fails */
     size_t n_skipped;
-    fx_seenlog *log;   /* consumer mode: the seen-set changelog */
-    int64_t ckpt_ms;   /* when checkpoints were last appended to the files */
-    int flush_failing; /* the changelog's last flush said "not yet" */
+    nl_series *m_skipped; /* newsline_fetcher_seen_skips_total, or NULL */
+    fx_seenlog *log;      /* consumer mode: the seen-set changelog */
+    int64_t ckpt_ms;      /* when checkpoints were last appended to the files */
+    int flush_failing;    /* the changelog's last flush said "not yet" */
 };
 
 /* How often the seen-set files get a checkpoint (the changelog offset they
@@ -360,6 +362,7 @@ static int fetch_record(void *ctx, const nl_input *in, json_t *rec, nl_emitter *
         if (in->partition >= 0 && (size_t)in->partition < f->n_seen &&
             f->seen[in->partition] != NULL && fx_seen_has(f->seen[in->partition], hash)) {
             f->n_skipped++;
+            nl_series_inc(f->m_skipped);
             nl_info("already_seen", "url=%s partition=%d offset=%lld skipped=%zu", nl_log_q(norm),
                     (int)in->partition, (long long)in->offset, f->n_skipped);
             free(norm);
@@ -427,6 +430,42 @@ static int fetch_url(struct fetcher *f, const char *url)
     }
     fflush(stdout);
     return rc == 0 ? NL_EXIT_OK : NL_EXIT_FAIL;
+}
+
+/* metrics.listen set: a registry served on it, fed by the main engine
+ * (and the poller's, fx_discover_start) and the seen-set skips. 0 with
+ * *m NULL when it is empty; NL_EXIT_USAGE with one line naming the key
+ * when the address is bad or in use. */
+static int metrics_start(const nl_config *cfg, struct fetcher *f, nl_metrics **m,
+                         nl_metrics_server **srv)
+{
+    char errbuf[256];
+
+    *m = NULL;
+    *srv = NULL;
+    if (cfg->metrics_listen[0] == '\0') {
+        return 0;
+    }
+    *m = nl_metrics_new();
+    if (*m == NULL) {
+        fprintf(stderr, "newsline-fetcher: metrics.listen: out of memory\n");
+        return NL_EXIT_SOFTWARE;
+    }
+    if (nl_metrics_serve(*m, cfg->metrics_listen, srv, errbuf, sizeof(errbuf)) != 0) {
+        fprintf(stderr, "newsline-fetcher: metrics.listen: %s\n", errbuf);
+        nl_metrics_free(*m);
+        *m = NULL;
+        return NL_EXIT_USAGE;
+    }
+    fx_engine_set_metrics(f->eng, *m);
+    f->m_skipped = nl_metric_series(
+        nl_metrics_counter(*m, "newsline_fetcher_seen_skips_total",
+                           "Fetch records skipped because their URL was in the seen-set", 0, NULL,
+                           1),
+        NULL);
+    nl_info("metrics_listening", "listen=%s port=%d path=/metrics", nl_log_q(cfg->metrics_listen),
+            nl_metrics_server_port(*srv));
+    return 0;
 }
 
 /* 1 if --brokers is on the command line (--once then produces to Kafka;
@@ -501,11 +540,17 @@ int main(int argc, char **argv)
                                 (size_t)cfg.fetcher_max_pending,
                                 on_revoking};
         fx_discover *disc = NULL;
+        nl_metrics *m = NULL;
+        nl_metrics_server *srv = NULL;
         f.async = 1;
         f.ckpt_ms = nl_now_ms();
+        rc = metrics_start(&cfg, &f, &m, &srv);
+        if (rc != 0) {
+            goto out; /* the reason is printed: one line */
+        }
         rc = fx_seenlog_open(&cfg, &f.log);
         if (rc == 0) {
-            rc = fx_discover_start(&cfg, &disc);
+            rc = fx_discover_start(&cfg, m, &disc);
         }
         if (rc == 0) {
             rc = nl_stage_run_kafka_hooks(&cfg, &st, &hooks);
@@ -515,6 +560,11 @@ int main(int argc, char **argv)
                 (unsigned long long)(f.log != NULL ? fx_seenlog_corrupt(f.log) : 0));
         seen_close_all(&f);
         fx_seenlog_close(f.log);
+        /* the engines feeding m are gone (disc) or idle (f.eng, freed below
+         * but no longer counting once the server is down) */
+        nl_metrics_server_stop(srv);
+        fx_engine_set_metrics(f.eng, NULL);
+        nl_metrics_free(m);
     }
 out:
     json_decref(f.raw);

@@ -4,6 +4,7 @@
 #include "feeds.h"
 #include "nl_err.h"
 #include "nl_log.h"
+#include "nl_metrics.h"
 #include "nl_text.h"
 #include "robots.h"
 #include "seen.h"
@@ -40,6 +41,7 @@ struct src_state {
     int64_t stale_warned_ms;
     int64_t failures; /* consecutive failed polls */
     char last_error[256];
+    char last_code[32]; /* its code (a label value): the engine's, or the poller's own */
     struct doc *docs;
     size_t n_docs;
     uint64_t *known; /* insertion order, for dropping the oldest */
@@ -51,6 +53,9 @@ struct src_state {
     int failed;
     uint64_t new_items;
     size_t n_articles, n_filtered;
+    /* fx_poller_set_metrics: this source's series, or NULL */
+    nl_series *m_last_ok, *m_failures, *m_polls_ok, *m_polls_failed, *m_new, *m_error;
+    char m_code[32]; /* the code m_error is labelled with */
 };
 
 /* The `user` of each of the poller's requests. */
@@ -68,6 +73,7 @@ struct fx_poller {
     void *ctx;
     struct src_state *st;
     size_t n_polls, n_failed;
+    nl_metric *m_error_info; /* newsline_fetcher_source_last_error_info, or NULL */
 };
 
 /* ---- known set ---------------------------------------------------------- */
@@ -156,16 +162,20 @@ static void set_str(char **dst, const char *v)
 
 /* ---- a poll ----------------------------------------------------------- */
 
-static void fail(fx_poller *p, size_t i, int depth, const char *url, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
+static void fail(fx_poller *p, size_t i, int depth, const char *url, const char *code,
+                 const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /* One warning per broken document, with the reason; the source's own
- * document failing fails the poll, a sitemap under it only is noted. */
-static void fail(fx_poller *p, size_t i, int depth, const char *url, const char *fmt, ...)
+ * document failing fails the poll, a sitemap under it only is noted. code
+ * is short and from a fixed set (the engine's failure codes, http_<status>
+ * and the poller's own): it labels the source's last_error_info metric. */
+static void fail(fx_poller *p, size_t i, int depth, const char *url, const char *code,
+                 const char *fmt, ...)
 {
     struct src_state *s = &p->st[i];
     va_list ap;
 
+    snprintf(s->last_code, sizeof(s->last_code), "%s", code);
     va_start(ap, fmt);
     vsnprintf(s->last_error, sizeof(s->last_error), fmt, ap);
     va_end(ap);
@@ -189,7 +199,7 @@ static void request(fx_poller *p, size_t i, const char *url, fx_kind kind, int d
 
     if (d == NULL || q == NULL) {
         free(q);
-        fail(p, i, depth, url, "out of memory");
+        fail(p, i, depth, url, "no_memory", "out of memory");
         return;
     }
     q->i = i;
@@ -206,7 +216,26 @@ static void request(fx_poller *p, size_t i, const char *url, fx_kind kind, int d
     if (fx_engine_add(p->eng, &req) != 0) {
         s->outstanding--;
         free(q);
-        fail(p, i, depth, url, "out of memory");
+        fail(p, i, depth, url, "no_memory", "out of memory");
+    }
+}
+
+/* The source's series after a poll (or at start, from the state): one
+ * registry lookup only when the last error's code changed. */
+static void metrics_polled(fx_poller *p, struct src_state *s)
+{
+    nl_series_set(s->m_last_ok, s->last_ok_ms > 0 ? (double)s->last_ok_ms / 1000.0 : 0);
+    nl_series_set(s->m_failures, (double)s->failures);
+    if (p->m_error_info != NULL && s->last_code[0] != '\0' &&
+        strcmp(s->last_code, s->m_code) != 0) {
+        const char *old[2] = {s->src->name, s->m_code};
+        const char *now[2] = {s->src->name, s->last_code};
+        if (s->m_error != NULL) {
+            nl_metric_remove(p->m_error_info, old);
+        }
+        s->m_error = nl_metric_series(p->m_error_info, now);
+        nl_series_set(s->m_error, 1);
+        snprintf(s->m_code, sizeof(s->m_code), "%s", s->last_code);
     }
 }
 
@@ -218,6 +247,8 @@ static void finish(fx_poller *p, size_t i)
     int64_t stale_ms = p->cfg->fetcher_stale_warn_s * 1000;
 
     p->n_polls++;
+    nl_series_inc(s->failed ? s->m_polls_failed : s->m_polls_ok);
+    nl_series_add(s->m_new, s->new_items);
     if (s->failed) {
         p->n_failed++;
         s->failures++;
@@ -228,6 +259,7 @@ static void finish(fx_poller *p, size_t i)
             s->last_new_ms = now;
         }
     }
+    metrics_polled(p, s);
     s->interval_s = fx_poll_next(s->interval_s, s->failed ? 0 : s->new_items, src->min_interval_s,
                                  src->max_interval_s);
     s->next_ms = now + s->interval_s * 1000;
@@ -312,18 +344,19 @@ static int on_robots(fx_poller *p, size_t i, int depth, const fx_result *res)
     size_t n;
 
     if (fx_robots_parse(res->body, res->body_len, &rb, errbuf, sizeof(errbuf)) != 0) {
-        fail(p, i, depth, res->url, "robots.txt: %s", errbuf);
+        fail(p, i, depth, res->url, "robots_invalid", "robots.txt: %s", errbuf);
         return -1;
     }
     n = fx_robots_n_sitemaps(rb);
     if (n == 0) {
-        fail(p, i, depth, res->url, "robots.txt announces no sitemap");
+        fail(p, i, depth, res->url, "no_sitemap", "robots.txt announces no sitemap");
     }
     for (size_t k = 0; k < n; k++) {
         char *url = NULL;
         if (fx_url_resolve(res->final_url, fx_robots_sitemap(rb, k), &url, errbuf,
                            sizeof(errbuf)) != 0) {
-            fail(p, i, depth + 1, res->url, "robots.txt Sitemap line %zu: %s", k + 1, errbuf);
+            fail(p, i, depth + 1, res->url, "bad_url", "robots.txt Sitemap line %zu: %s", k + 1,
+                 errbuf);
             continue;
         }
         request(p, i, url, FX_KIND_SITEMAP, depth + 1);
@@ -340,7 +373,7 @@ static int on_feed(fx_poller *p, size_t i, int depth, const fx_result *res, stru
 
     if (fx_feed_parse(res->body, res->body_len, res->final_url, &feed, errbuf, sizeof(errbuf)) !=
         0) {
-        fail(p, i, depth, res->url, "%s", errbuf);
+        fail(p, i, depth, res->url, "parse_failed", "%s", errbuf);
         return -1;
     }
     if (d != NULL) {
@@ -353,7 +386,7 @@ static int on_feed(fx_poller *p, size_t i, int depth, const fx_result *res, stru
         const fx_entry *en = &feed->entries[k];
         if (en->kind == FX_ENTRY_SITEMAP) {
             if (depth + 1 > FX_POLL_MAX_DEPTH) {
-                fail(p, i, depth + 1, en->url, "sitemap index nested deeper than %d",
+                fail(p, i, depth + 1, en->url, "too_deep", "sitemap index nested deeper than %d",
                      FX_POLL_MAX_DEPTH);
                 continue;
             }
@@ -375,7 +408,13 @@ void fx_poller_on_result(fx_poller *p, const fx_result *res)
 
     free(q);
     if (res->code != NULL) {
-        fail(p, i, depth, res->url, "%s: %s", res->code, res->reason);
+        char code[32];
+        if (strcmp(res->code, "http_status") == 0 && res->status >= 100 && res->status <= 599) {
+            snprintf(code, sizeof(code), "http_%ld", res->status);
+        } else {
+            snprintf(code, sizeof(code), "%s", res->code);
+        }
+        fail(p, i, depth, res->url, code, "%s: %s", res->code, res->reason);
     } else {
         struct doc *d = doc_get(s, res->url);
         if (d != NULL) {
@@ -716,4 +755,45 @@ out:
     json_decref(srcs);
     json_decref(root);
     return rc;
+}
+
+void fx_poller_set_metrics(fx_poller *p, nl_metrics *m)
+{
+    static const char *const src_l[] = {"source", "result"};
+    static const char *const err_l[] = {"source", "code"};
+    /* one series per source of the file (two for polls): the file is the
+     * bound on the label values */
+    size_t n = p->srcs->n;
+    nl_metric *last_ok = nl_metrics_gauge(
+        m, "newsline_fetcher_source_last_success_timestamp_seconds",
+        "When the source was last polled without error (Unix time; 0: never)", 1, src_l, n);
+    nl_metric *failures = nl_metrics_gauge(
+        m, "newsline_fetcher_source_consecutive_failures",
+        "Polls of the source that failed in a row (0 after a good poll)", 1, src_l, n);
+    nl_metric *polls =
+        nl_metrics_counter(m, "newsline_fetcher_source_polls_total",
+                           "Polls of the source finished, by result (ok, failed)", 2, src_l, 2 * n);
+    nl_metric *items = nl_metrics_counter(
+        m, "newsline_fetcher_source_items_new_total",
+        "New article URLs the source's polls found (allowed by its patterns, not known before)", 1,
+        src_l, n);
+
+    p->m_error_info = nl_metrics_gauge(
+        m, "newsline_fetcher_source_last_error_info",
+        "Always 1; code is the source's last error (an engine failure code, http_<status>, "
+        "parse_failed, robots_invalid, no_sitemap, bad_url, too_deep, no_memory) since start",
+        2, err_l, n);
+    for (size_t i = 0; i < n; i++) {
+        struct src_state *s = &p->st[i];
+        const char *v_ok[2] = {s->src->name, "ok"};
+        const char *v_failed[2] = {s->src->name, "failed"};
+        s->m_last_ok = nl_metric_series(last_ok, v_ok);
+        s->m_failures = nl_metric_series(failures, v_ok);
+        s->m_polls_ok = nl_metric_series(polls, v_ok);
+        s->m_polls_failed = nl_metric_series(polls, v_failed);
+        s->m_new = nl_metric_series(items, v_ok);
+        s->m_error = NULL;
+        s->m_code[0] = '\0';
+        metrics_polled(p, s);
+    }
 }

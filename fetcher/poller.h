@@ -73,6 +73,20 @@ void fx_poller_forget(fx_poller *p, size_t i, uint64_t hash);
  * document could not be fetched or parsed). */
 void fx_poller_counts(const fx_poller *p, size_t *polls, size_t *failed);
 
+/* Feeds the registry m (nl_metrics.h) from now on, one series per source
+ * of the file (label source; its value capped and escaped by the registry):
+ *   newsline_fetcher_source_last_success_timestamp_seconds  gauge (0: never)
+ *   newsline_fetcher_source_consecutive_failures            gauge
+ *   newsline_fetcher_source_polls_total{result="ok"|"failed"} counter
+ *   newsline_fetcher_source_items_new_total                  counter
+ *   newsline_fetcher_source_last_error_info{code}            gauge, 1
+ * The first two start from the loaded state; last_error_info appears at
+ * the first error seen by this process and keeps one series per source
+ * (its code replaced when another error comes). Call it from the poller's
+ * thread (or before it starts); m must outlive the poller. */
+struct nl_metrics;
+void fx_poller_set_metrics(fx_poller *p, struct nl_metrics *m);
+
 /* Writes the state file (temp file, fsync, rename, directory fsync). 0, or
  * NL_EIO / NL_ENOMEM with the reason in errbuf. */
 int fx_poller_save(fx_poller *p, char *errbuf, size_t errlen);
