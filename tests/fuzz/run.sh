@@ -15,7 +15,7 @@ flags=(-std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recov
        -D_GNU_SOURCE -DNL_VERSION="\"fuzz\"" -DNL_DATADIR="\"$src\""
        -I"$src/common" -I"$src/tagger" -I"$src/parser")
 # shellcheck disable=SC2207
-pc=($(pkg-config --cflags --libs rdkafka jansson libhs libxml-2.0 uchardet))
+pc=($(pkg-config --cflags --libs rdkafka jansson libhs libxml-2.0 uchardet libmicrohttpd))
 # Seeds for the parser: "<Content-Type>\n<body>". The fixture page, a few
 # pages of the extraction benchmark (AEB_DIR, if present) cut to max_len, and
 # small bodies in other charsets, with BOMs, meta tags and lying headers.
