@@ -475,36 +475,25 @@ static size_t ref_scan(const char *const *names, const unsigned *groups, size_t 
 START_TEST(test_against_reference)
 {
     /* pieces a text or a name is made of: words that share first words,
-     * case variants, acronyms, non-ASCII letters, and every separator,
-     * apostrophe and punctuation form the matcher treats specially */
-    static const char *const words[] = {"Kim",
-                                        "kim",
-                                        "KIM",
-                                        "Jong",
-                                        "Un",
-                                        "un",
-                                        "Il",
-                                        "North",
-                                        "Korea",
-                                        "US",
-                                        "us",
-                                        "U",
-                                        "S",
-                                        "Brien",
-                                        "O",
-                                        "caf\xc3\xa9",
+     * case variants, acronyms, non-ASCII letters, words longer than the
+     * matcher's 8-byte heads (one sharing its first 8 bytes with another),
+     * and every separator, apostrophe and punctuation form the matcher
+     * treats specially */
+    static const char *const words[] = {"Kim", "kim", "KIM", "Jong", "Un", "un", "Il", "North",
+                                        "Korea", "US", "us", "U", "S", "Brien", "O", "caf\xc3\xa9",
                                         "\xc3\x89"
                                         "cole",
-                                        "\xd0\x9c\xd0\xb8\xd1\x80",
-                                        "ab",
-                                        "abc",
-                                        "x1",
-                                        "2024"};
+                                        "\xd0\x9c\xd0\xb8\xd1\x80", "ab", "abc", "x1", "2024",
+                                        /* longer than 8 bytes: keys and heads of long words */
+                                        "Pyongyang", "PYONGYANG", "pyongYang", "Pyongyangs",
+                                        "Nonproliferation",
+                                        "\xd0\x92\xd0\xbb\xd0\xb0\xd0\xb4\xd0\xb8\xd0\xb2\xd0\xbe"
+                                        "\xd1\x81\xd1\x82\xd0\xbe\xd0\xba"};
     static const char *const seps[] = {" ",        " ",  "-", "\t", "\n", "\r\n", NBSP,
                                        HYPH,       NBHY, RSQ, "'",  ".",  ", ",   "\xe2\x80\x94",
                                        "\xc2\xab", "(",  ")", "\r", "",   "  "};
     static const char *const name_seps[] = {" ", "-", "'", RSQ, NBSP, ".", ". ", ""};
-    char names_buf[12][64];
+    char names_buf[12][128];
     const char *names[12];
     unsigned groups[12];
     char text[2048];
