@@ -575,6 +575,45 @@ START_TEST(test_same_url_drained)
 }
 END_TEST
 
+/* fx_engine_cancel's match in test_cancel_by_user: the odd users. */
+static int odd_user(void *ctx, void *user)
+{
+    (void)ctx;
+    return (uintptr_t)user % 2 == 1;
+}
+
+START_TEST(test_cancel_by_user)
+{
+    int cancelled[4] = {0};
+
+    add("/ok", 1, NULL);
+    add("/slow", 2, NULL);
+    add("/hop/1", 3, NULL);
+    add("/slow", 4, NULL); /* joins 2's transfer */
+    /* nothing has started: the odd users' requests are given back now */
+    ck_assert_uint_eq(fx_engine_cancel(eng, odd_user, NULL), 2);
+    ck_assert_int_eq(n_got, 2);
+    for (int i = 0; i < n_got; i++) {
+        ck_assert_str_eq(got[i].code, "cancelled");
+        ck_assert(got[i].user == 1 || got[i].user == 3);
+        cancelled[got[i].user]++;
+    }
+    ck_assert(cancelled[1] == 1 && cancelled[3] == 1);
+    ck_assert_uint_eq(fx_engine_pending(eng), 2);
+    /* the others keep their place and are fetched; the given-back ones
+     * never reach the server */
+    run_all();
+    ck_assert_int_eq(n_got, 4);
+    ck_assert(got[2].user == 2 && got[3].user == 4 && got[3].joined);
+    ck_assert_str_eq(got[2].code, "");
+    ck_assert_str_eq(got[3].code, "");
+    ck_assert_int_eq(hits("/slow"), 1);
+    ck_assert_int_eq(hits("/ok"), 0);
+    ck_assert_int_eq(hits("/hop/1"), 0);
+    ck_assert_uint_eq(fx_engine_cancel(eng, odd_user, NULL), 0);
+}
+END_TEST
+
 static Suite *engine_suite(void)
 {
     Suite *s = suite_create("engine");
@@ -598,6 +637,7 @@ static Suite *engine_suite(void)
     tcase_add_test(tc, test_redirect_scheme);
     tcase_add_test(tc, test_redirect_body_skipped);
     tcase_add_test(tc, test_same_url_one_transfer);
+    tcase_add_test(tc, test_cancel_by_user);
     tcase_add_test(tc, test_same_url_drained);
     suite_add_tcase(s, tc);
     return s;
