@@ -18,6 +18,7 @@
 
 #include "nl_err.h"
 #include "nl_log.h"
+#include "nl_metrics.h"
 #include "nl_offsets.h"
 #include "nl_stage_int.h"
 #include "nl_text.h"
@@ -79,6 +80,9 @@ struct runner {
     /* Partitions being revoked: a deferred record of theirs completed
      * "not done" was given back by the stage (hooks->revoking). */
     const rd_kafka_topic_partition_list_t *revoking;
+    /* Stage metrics in nl_daemon_metrics(); NULL (no-op) when it is off. */
+    nl_series *m_in, *m_out, *m_pending, *m_in_flight, *m_assigned;
+    nl_metric *m_dead; /* {stage, code} */
 };
 
 static int tok_in(const nl_async *tok, const rd_kafka_topic_partition_list_t *parts);
@@ -129,6 +133,7 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
         rd_kafka_resp_err_t ferr = rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
         nl_error("kafka_fatal", "client=%s error=%s reason=%s", rd_kafka_name(rk),
                  rd_kafka_err2name(ferr), nl_log_q(fatal));
+        nl_health_fatal("kafka %s: %s", rd_kafka_err2name(ferr), fatal);
         if (r != NULL) {
             r->fatal = 70;
         }
@@ -394,6 +399,9 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opa
     (void)rk;
     if (rkm->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         r->n_out++;
+        if (r->m_out != NULL && strcmp(rd_kafka_topic_name(rkm->rkt), r->cfg->topic_dlq) != 0) {
+            nl_series_inc(r->m_out);
+        }
         if (--p->remaining == 0) {
             pending_done(p);
         }
@@ -537,6 +545,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 r->fatal = 70;
             }
         }
+        nl_series_add(r->m_assigned, (uint64_t)parts->cnt);
         nl_info("assigned", "partitions=%d protocol=%s", parts->cnt,
                 cooperative ? "cooperative" : "eager");
         if (cooperative) {
@@ -575,6 +584,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         }
         /* Late reports of the old assignment must not mark new offsets. */
         r->epoch++;
+        nl_series_sub(r->m_assigned, (uint64_t)parts->cnt);
         nl_info("revoked", "partitions=%d lost=%d", parts->cnt, lost);
         if (cooperative) {
             error = rd_kafka_incremental_unassign(rk, parts);
@@ -802,7 +812,11 @@ static void finish_record(struct runner *r, const nl_input *in, nl_emitter *em, 
         return;
     }
     if (rc != 0) {
+        const char *v[2] = {r->st->name, em->dlq_code[0] != '\0' ? em->dlq_code : "unknown"};
         r->n_dead++;
+        if (r->m_dead != NULL) {
+            nl_series_inc(nl_metric_series(r->m_dead, v));
+        }
     }
     p = calloc(1, sizeof(*p));
     if (p != NULL) {
@@ -839,6 +853,7 @@ static void handle_message(struct runner *r, rd_kafka_message_t *rkm, nl_emitter
     int rc;
 
     r->n_in++;
+    nl_series_inc(r->m_in);
     if (nl_offsets_track(r->ot, topic, rkm->partition, rkm->offset) != 0) {
         /* A re-delivered offset (after a seek): already tracked. */
         nl_warn("offset_not_tracked", "topic=%s partition=%d offset=%lld", topic,
@@ -885,6 +900,7 @@ static void handle_completions(struct runner *r)
  * the producer's delivery reports. */
 static void async_round(struct runner *r, int timeout_ms)
 {
+    nl_health_beat(); /* revokes and the shutdown wait in rounds too */
     if (r->aset.n_pending > 0) {
         r->poll(r->st->ctx, timeout_ms);
     }
@@ -961,6 +977,49 @@ static void warm_topics(struct runner *r)
     }
 }
 
+/* Declares the stage metrics in the daemon's registry (nothing when
+ * metrics are off). A series refused (no memory) stays NULL: not counted. */
+static void stage_metrics(struct runner *r)
+{
+    nl_metrics *m = nl_daemon_metrics();
+    static const char *const l_stage[] = {"stage"};
+    static const char *const l_dead[] = {"stage", "code"};
+    const char *v[1] = {r->st->name};
+
+    if (m == NULL) {
+        return;
+    }
+    r->m_in = nl_metric_series(nl_metrics_counter(m, "newsline_stage_records_in_total",
+                                                  "Records consumed from the stage's input topic",
+                                                  1, l_stage, 4),
+                               v);
+    r->m_out = nl_metric_series(
+        nl_metrics_counter(m, "newsline_stage_records_out_total",
+                           "Output records produced and acknowledged by the broker (fan-out "
+                           "copies included, dead letters not)",
+                           1, l_stage, 4),
+        v);
+    r->m_dead = nl_metrics_counter(m, "newsline_stage_dead_letters_total",
+                                   "Input records dead-lettered (acknowledged or not yet), by "
+                                   "reason code",
+                                   2, l_dead, 256);
+    r->m_pending = nl_metric_series(
+        nl_metrics_gauge(m, "newsline_stage_records_pending",
+                         "Records an asynchronous stage has deferred and not yet answered", 1,
+                         l_stage, 4),
+        v);
+    r->m_in_flight = nl_metric_series(
+        nl_metrics_gauge(m, "newsline_stage_records_in_flight",
+                         "Records consumed whose offsets are not yet done (processing or "
+                         "awaiting acknowledgement of their outputs)",
+                         1, l_stage, 4),
+        v);
+    r->m_assigned = nl_metric_series(
+        nl_metrics_gauge(m, "newsline_stage_assigned_partitions",
+                         "Partitions of the input topic assigned to this consumer", 1, l_stage, 4),
+        v);
+}
+
 int nl_stage_run_kafka(const nl_config *cfg, const nl_stage *st)
 {
     return nl_stage_run_kafka_hooks(cfg, st, NULL);
@@ -977,6 +1036,8 @@ int nl_stage_run_kafka_hooks(const nl_config *cfg, const nl_stage *st, const nl_
     int exit_code = NL_EXIT_OK;
     int closed = 0;
     size_t max_pending = hooks != NULL && hooks->max_pending > 0 ? hooks->max_pending : 1;
+    /* metrics.listen: the endpoint is ours unless the daemon started it */
+    int own_endpoint = nl_daemon_metrics() == NULL;
 
     memset(&r, 0, sizeof(r));
     r.cfg = cfg;
@@ -989,8 +1050,14 @@ int nl_stage_run_kafka_hooks(const nl_config *cfg, const nl_stage *st, const nl_
     if (r.poll != NULL) {
         em.aset = &r.aset;
     }
-    r.ot = nl_offsets_new();
     snprintf(client, sizeof(client), "newsline-%s", st->name);
+    nl_health_reset();
+    exit_code = nl_daemon_serve(cfg, client);
+    if (exit_code != 0) {
+        goto out; /* one line printed; no Kafka client yet */
+    }
+    stage_metrics(&r);
+    r.ot = nl_offsets_new();
     r.producer =
         r.ot ? nl_kafka_producer_new(cfg, client, on_delivery, &r, errbuf, sizeof(errbuf)) : NULL;
     if (r.producer == NULL) {
@@ -1022,9 +1089,15 @@ int nl_stage_run_kafka_hooks(const nl_config *cfg, const nl_stage *st, const nl_
     nl_info("started", "mode=kafka stage=%s brokers=%s topic=%s group=%s%s", st->name, cfg->brokers,
             st->in_topic, cfg->group_prefix, st->name);
 
+    nl_health_beat();
     while (!nl_stop && r.fatal == 0) {
         rd_kafka_message_t *rkm;
         size_t deferred = nl_async_outstanding(&r.aset);
+
+        nl_health_beat();
+        nl_health_set(r.sync_failing_since != 0 ? NL_HEALTH_PAUSED : NL_HEALTH_RUNNING);
+        nl_series_set(r.m_pending, (double)deferred);
+        nl_series_set(r.m_in_flight, (double)nl_offsets_in_flight(r.ot));
 
         produce_retries(&r);
         rd_kafka_poll(r.producer, 0);
@@ -1077,6 +1150,10 @@ int nl_stage_run_kafka_hooks(const nl_config *cfg, const nl_stage *st, const nl_
     /* Shutdown: finish the deferred records (the stage finishes what it
      * started and gives back the rest), drain, store, commit, leave. */
     r.stopping = 1;
+    nl_health_set(NL_HEALTH_STOPPING);
+    if (r.fatal != 0) {
+        nl_health_fatal("exit %d (see the log)", r.fatal);
+    }
     int64_t deadline = nl_now_ms() + cfg->drain_timeout_ms;
     if (r.poll != NULL && r.fatal == 0) {
         size_t n = async_wait(&r, NULL, deadline);
@@ -1117,5 +1194,9 @@ out:
     nl_async_set_free(&r.aset); /* abandoned: the stage must not complete them now */
     nl_offsets_free(r.ot);
     nl_emit_free(&em);
+    nl_health_set(NL_HEALTH_STOPPING);
+    if (own_endpoint) {
+        nl_daemon_serve_stop();
+    }
     return exit_code;
 }

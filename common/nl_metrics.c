@@ -41,6 +41,8 @@ struct nl_metric {
 struct nl_metrics {
     pthread_mutex_t mu;
     nl_metric *head, *tail;
+    nl_health_fn health; /* under mu */
+    void *health_arg;
 };
 
 /* ---- the registry ------------------------------------------------------ */
@@ -532,6 +534,17 @@ int nl_metrics_render(nl_metrics *m, nl_buf *out)
 
 /* ---- the HTTP endpoint ------------------------------------------------ */
 
+void nl_metrics_set_health(nl_metrics *m, nl_health_fn fn, void *arg)
+{
+    if (m == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&m->mu);
+    m->health = fn;
+    m->health_arg = arg;
+    pthread_mutex_unlock(&m->mu);
+}
+
 struct nl_metrics_server {
     nl_metrics *m;
     struct MHD_Daemon *mhd;
@@ -607,6 +620,44 @@ static enum MHD_Result respond(struct MHD_Connection *conn, unsigned code, const
     return ret;
 }
 
+/* GET/HEAD /healthz: the registry's health check, 404 if it has none. */
+static enum MHD_Result health(nl_metrics *m, struct MHD_Connection *conn)
+{
+    char reason[256] = "";
+    struct MHD_Response *r;
+    enum MHD_Result ret;
+    nl_health_fn fn;
+    void *arg;
+    size_t len;
+    int ok;
+
+    pthread_mutex_lock(&m->mu);
+    fn = m->health;
+    arg = m->health_arg;
+    pthread_mutex_unlock(&m->mu);
+    if (fn == NULL) {
+        return respond(conn, MHD_HTTP_NOT_FOUND, "not found: no health check here\n");
+    }
+    ok = fn(arg, reason, sizeof(reason) - 1);
+    if (ok) {
+        return respond(conn, MHD_HTTP_OK, "ok\n");
+    }
+    reason[sizeof(reason) - 2] = '\0';
+    if (reason[0] == '\0') {
+        snprintf(reason, sizeof(reason), "unhealthy");
+    }
+    len = strlen(reason);
+    reason[len++] = '\n';
+    r = MHD_create_response_from_buffer(len, reason, MHD_RESPMEM_MUST_COPY);
+    if (r == NULL) {
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+    ret = MHD_queue_response(conn, MHD_HTTP_SERVICE_UNAVAILABLE, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -624,6 +675,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     (void)con_cls;
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
         return respond(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
+    }
+    if (strcmp(url, "/healthz") == 0) {
+        return health(srv->m, conn);
     }
     if (strcmp(url, "/metrics") != 0) {
         return respond(conn, MHD_HTTP_NOT_FOUND, "not found: try /metrics\n");

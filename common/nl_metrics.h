@@ -92,12 +92,24 @@ int nl_metrics_check_listen(const char *listen, char *errbuf, size_t errlen);
 typedef struct nl_metrics_server nl_metrics_server;
 
 /* Serves m on listen (see nl_metrics_check_listen) from a thread of its
- * own: GET or HEAD /metrics gives the page, another path 404, another
- * method 405. Signals are blocked in that thread. Returns 0 with *out set,
- * or NL_EINVAL (bad value, address in use, cannot bind) / NL_ENOMEM with a
- * reason in errbuf that names the address. m must outlive the server. */
+ * own: GET or HEAD /metrics gives the page, /healthz the health check
+ * (nl_metrics_set_health), another path 404, another method 405. Signals
+ * are blocked in that thread. Returns 0 with *out set, or NL_EINVAL (bad
+ * value, address in use, cannot bind) / NL_ENOMEM with a reason in errbuf
+ * that names the address. m must outlive the server. */
 int nl_metrics_serve(nl_metrics *m, const char *listen, nl_metrics_server **out, char *errbuf,
                      size_t errlen);
+
+/* The health check a server of m answers on GET or HEAD /healthz: fn is
+ * called (on the server's thread, so it must only read atomics or the
+ * like) with a buffer for a short reason; it returns 1 when healthy (200,
+ * body "ok\n") or 0 (503, body the reason and a newline). Without one (fn
+ * NULL, the default) /healthz is 404 like any other path. May be set or
+ * changed while serving; arg must stay valid until it is replaced or the
+ * server stopped. */
+typedef int (*nl_health_fn)(void *arg, char *reason, size_t len);
+void nl_metrics_set_health(nl_metrics *m, nl_health_fn fn, void *arg);
+
 /* The port actually bound (useful with port 0). */
 int nl_metrics_server_port(const nl_metrics_server *srv);
 /* Stops the thread and closes the socket. NULL is fine. */

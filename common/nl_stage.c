@@ -10,8 +10,11 @@
 #include <poll.h>
 #include <librdkafka/rdkafka.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 volatile int nl_stop;
@@ -274,6 +277,7 @@ static int dead_letter(const nl_config *cfg, const nl_stage *st, const nl_input 
     if (code == NULL || code[0] == '\0') {
         code = nl_err_code(rc);
     }
+    snprintf(em->dlq_code, sizeof(em->dlq_code), "%s", code);
     nl_warn("dead_letter",
             "stage=%s reason_code=%s reason=%s origin_topic=%s partition=%d offset=%lld", st->name,
             code, nl_log_q(reason), in->topic, (int)in->partition, (long long)in->offset);
@@ -757,6 +761,128 @@ int nl_stage_run_stdin_hooks(const nl_config *cfg, const nl_stage *st, const nl_
     nl_emit_free(&em);
     nl_buf_free(&line);
     return sr.rc;
+}
+
+/* ---- health and the HTTP endpoint ----------------------------------- */
+
+/* Milliseconds on the monotonic clock: a stall is not a wall-clock jump. */
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static _Atomic int health_state;
+static _Atomic int64_t health_beat_ms;
+/* 0: no fatal reason; 1: being written; 2: written (health_reason is
+ * then read-only until the next reset). */
+static _Atomic int health_fatal_set;
+static char health_reason[200];
+
+void nl_health_reset(void)
+{
+    atomic_store(&health_fatal_set, 0);
+    atomic_store(&health_beat_ms, mono_ms());
+    atomic_store(&health_state, NL_HEALTH_STARTING);
+}
+
+void nl_health_set(enum nl_health_state state)
+{
+    atomic_store_explicit(&health_state, (int)state, memory_order_relaxed);
+}
+
+void nl_health_beat(void)
+{
+    atomic_store_explicit(&health_beat_ms, mono_ms(), memory_order_relaxed);
+}
+
+void nl_health_fatal(const char *fmt, ...)
+{
+    int expected = 0;
+    va_list ap;
+
+    if (!atomic_compare_exchange_strong(&health_fatal_set, &expected, 1)) {
+        return; /* the first reason stays */
+    }
+    va_start(ap, fmt);
+    vsnprintf(health_reason, sizeof(health_reason), fmt, ap);
+    va_end(ap);
+    atomic_store_explicit(&health_fatal_set, 2, memory_order_release);
+}
+
+/* nl_health_fn of the daemon's endpoint: runs on the HTTP thread. */
+static int health_check(void *arg, char *reason, size_t len)
+{
+    int fatal = atomic_load_explicit(&health_fatal_set, memory_order_acquire);
+    int64_t idle;
+
+    (void)arg;
+    if (fatal != 0) {
+        snprintf(reason, len, "fatal: %s", fatal == 2 ? health_reason : "(being recorded)");
+        return 0;
+    }
+    switch (atomic_load_explicit(&health_state, memory_order_relaxed)) {
+    case NL_HEALTH_STARTING:
+        snprintf(reason, len, "starting");
+        return 0;
+    case NL_HEALTH_PAUSED:
+        snprintf(reason, len, "paused: the stage cannot make its work durable (sync failing)");
+        return 0;
+    case NL_HEALTH_STOPPING:
+        snprintf(reason, len, "stopping");
+        return 0;
+    default:
+        break;
+    }
+    idle = mono_ms() - atomic_load_explicit(&health_beat_ms, memory_order_relaxed);
+    if (idle > NL_HEALTH_STALL_MS) {
+        snprintf(reason, len, "stalled: the poll loop last ran %lld ms ago (bound %d ms)",
+                 (long long)idle, NL_HEALTH_STALL_MS);
+        return 0;
+    }
+    return 1;
+}
+
+static nl_metrics *daemon_metrics;
+static nl_metrics_server *daemon_server;
+
+int nl_daemon_serve(const nl_config *cfg, const char *prog)
+{
+    char errbuf[256];
+
+    if (daemon_server != NULL || cfg->metrics_listen == NULL || cfg->metrics_listen[0] == '\0') {
+        return 0;
+    }
+    daemon_metrics = nl_metrics_new();
+    if (daemon_metrics == NULL) {
+        fprintf(stderr, "%s: metrics.listen: out of memory\n", prog);
+        return NL_EXIT_SOFTWARE;
+    }
+    nl_metrics_set_health(daemon_metrics, health_check, NULL);
+    if (nl_metrics_serve(daemon_metrics, cfg->metrics_listen, &daemon_server, errbuf,
+                         sizeof(errbuf)) != 0) {
+        fprintf(stderr, "%s: metrics.listen: %s\n", prog, errbuf);
+        nl_metrics_free(daemon_metrics);
+        daemon_metrics = NULL;
+        return NL_EXIT_USAGE;
+    }
+    nl_info("metrics_listening", "listen=%s port=%d path=/metrics health=/healthz",
+            nl_log_q(cfg->metrics_listen), nl_metrics_server_port(daemon_server));
+    return 0;
+}
+
+nl_metrics *nl_daemon_metrics(void)
+{
+    return daemon_metrics;
+}
+
+void nl_daemon_serve_stop(void)
+{
+    nl_metrics_server_stop(daemon_server);
+    daemon_server = NULL;
+    nl_metrics_free(daemon_metrics);
+    daemon_metrics = NULL;
 }
 
 static void usage(FILE *out, const char *prog, const char *summary, const nl_daemon_opt *extra)

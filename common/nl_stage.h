@@ -14,6 +14,7 @@
 #define NL_STAGE_H
 
 #include "nl_config.h"
+#include "nl_metrics.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -171,6 +172,39 @@ typedef struct nl_stage {
     nl_process_fn process;
     void *ctx;
 } nl_stage;
+
+/* ---- The daemon's HTTP endpoint (metrics.listen) ----------------------
+ *
+ * With metrics.listen set, a daemon in Kafka mode serves GET/HEAD /metrics
+ * (one registry per process, nl_daemon_metrics) and /healthz (the Kafka
+ * runner's health: 200 "ok" while it consumes normally, else 503 and a
+ * reason: "starting", "stopping", "paused: ...", "stalled: ...",
+ * "fatal: ..."). The Kafka runner starts the endpoint itself, first thing
+ * (before any Kafka client), adds its stage metrics to the registry
+ * (newsline_stage_*, labelled by stage) and stops it when it returns. A
+ * daemon that registers metrics of its own before the runner starts (the
+ * fetcher) calls nl_daemon_serve first and nl_daemon_serve_stop after the
+ * runner; the runner then uses that endpoint and leaves it running.
+ * Main thread only. */
+
+/* The runner's poll loop must have run within this bound for /healthz to
+ * say ok ("stalled" otherwise): a record's processing or a revoke's drain
+ * taking longer is reported, not hidden. */
+#define NL_HEALTH_STALL_MS 10000
+
+/* Starts the endpoint on cfg->metrics_listen. 0 when it is empty, already
+ * started, or now listening (logged: event=metrics_listening ... port=N,
+ * the port actually bound). NL_EXIT_USAGE (bad value, address in use) or
+ * NL_EXIT_SOFTWARE (no memory) with one line "prog: metrics.listen: ..."
+ * on stderr; nothing is started then. */
+int nl_daemon_serve(const nl_config *cfg, const char *prog);
+
+/* The registry served, or NULL when the endpoint is not started. */
+nl_metrics *nl_daemon_metrics(void);
+
+/* Stops the server and frees the registry: every handle into it is
+ * invalid after. Nothing if not started. */
+void nl_daemon_serve_stop(void);
 
 /* Runs the stage as a consumer-group member until SIGTERM/SIGINT or a
  * fatal error. Returns a process exit code (NL_EXIT_*). */

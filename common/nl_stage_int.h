@@ -17,6 +17,7 @@ struct nl_async_set;
 
 struct nl_emitter {
     struct nl_emit_out *out;
+    char dlq_code[64]; /* the reason code of the dead letter it holds, if any */
     size_t n, cap;
     size_t max_bytes;
     uint64_t tag; /* nl_emit_tag, valid when has_tag */
@@ -76,5 +77,22 @@ void nl_emit_free(nl_emitter *em);
  * NL_EPENDING em->deferred is the token (in em->aset, which must be set). */
 int nl_stage_process_one(const nl_config *cfg, const nl_stage *st, const nl_input *in,
                          nl_emitter *em);
+
+/* The Kafka runner's health, as /healthz reports it (nl_stage.c). The
+ * runner's thread writes it, the HTTP thread reads it: atomics. */
+enum nl_health_state {
+    NL_HEALTH_STARTING,
+    NL_HEALTH_RUNNING,
+    NL_HEALTH_PAUSED, /* consuming nothing until the sync hook succeeds */
+    NL_HEALTH_STOPPING,
+};
+/* Resets the health to "starting" with no fatal reason (a runner starts). */
+void nl_health_reset(void);
+void nl_health_set(enum nl_health_state state);
+/* The poll loop ran now. */
+void nl_health_beat(void);
+/* A fatal error: /healthz says "fatal: <reason>" from now on. The first
+ * reason stays; any thread may call it. */
+void nl_health_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

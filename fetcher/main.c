@@ -432,30 +432,19 @@ static int fetch_url(struct fetcher *f, const char *url)
     return rc == 0 ? NL_EXIT_OK : NL_EXIT_FAIL;
 }
 
-/* metrics.listen set: a registry served on it, fed by the main engine
- * (and the poller's, fx_discover_start) and the seen-set skips. 0 with
- * *m NULL when it is empty; NL_EXIT_USAGE with one line naming the key
- * when the address is bad or in use. */
-static int metrics_start(const nl_config *cfg, struct fetcher *f, nl_metrics **m,
-                         nl_metrics_server **srv)
+/* metrics.listen set: the daemon's endpoint (nl_daemon_serve, which the
+ * stage runner then shares: its stage metrics and /healthz) started before
+ * the poller, whose engine feeds the registry too (fx_discover_start), and
+ * fed by the main engine and the seen-set skips. 0 with *m NULL when it is
+ * empty; NL_EXIT_USAGE with one line naming the key when the address is
+ * bad or in use. */
+static int metrics_start(const nl_config *cfg, struct fetcher *f, nl_metrics **m)
 {
-    char errbuf[256];
+    int rc = nl_daemon_serve(cfg, "newsline-fetcher");
 
-    *m = NULL;
-    *srv = NULL;
-    if (cfg->metrics_listen[0] == '\0') {
-        return 0;
-    }
-    *m = nl_metrics_new();
-    if (*m == NULL) {
-        fprintf(stderr, "newsline-fetcher: metrics.listen: out of memory\n");
-        return NL_EXIT_SOFTWARE;
-    }
-    if (nl_metrics_serve(*m, cfg->metrics_listen, srv, errbuf, sizeof(errbuf)) != 0) {
-        fprintf(stderr, "newsline-fetcher: metrics.listen: %s\n", errbuf);
-        nl_metrics_free(*m);
-        *m = NULL;
-        return NL_EXIT_USAGE;
+    *m = nl_daemon_metrics();
+    if (rc != 0 || *m == NULL) {
+        return rc;
     }
     fx_engine_set_metrics(f->eng, *m);
     f->m_skipped = nl_metric_series(
@@ -463,8 +452,6 @@ static int metrics_start(const nl_config *cfg, struct fetcher *f, nl_metrics **m
                            "Fetch records skipped because their URL was in the seen-set", 0, NULL,
                            1),
         NULL);
-    nl_info("metrics_listening", "listen=%s port=%d path=/metrics", nl_log_q(cfg->metrics_listen),
-            nl_metrics_server_port(*srv));
     return 0;
 }
 
@@ -541,10 +528,9 @@ int main(int argc, char **argv)
                                 on_revoking};
         fx_discover *disc = NULL;
         nl_metrics *m = NULL;
-        nl_metrics_server *srv = NULL;
         f.async = 1;
         f.ckpt_ms = nl_now_ms();
-        rc = metrics_start(&cfg, &f, &m, &srv);
+        rc = metrics_start(&cfg, &f, &m);
         if (rc != 0) {
             goto out; /* the reason is printed: one line */
         }
@@ -562,9 +548,8 @@ int main(int argc, char **argv)
         fx_seenlog_close(f.log);
         /* the engines feeding m are gone (disc) or idle (f.eng, freed below
          * but no longer counting once the server is down) */
-        nl_metrics_server_stop(srv);
         fx_engine_set_metrics(f.eng, NULL);
-        nl_metrics_free(m);
+        nl_daemon_serve_stop();
     }
 out:
     json_decref(f.raw);

@@ -308,6 +308,61 @@ static void http(int port, const char *req, char *resp, size_t size)
     close(fd);
 }
 
+/* A health check whose answer the test sets. */
+static int test_healthy;
+static int test_health(void *arg, char *reason, size_t len)
+{
+    ck_assert_ptr_eq(arg, &test_healthy);
+    if (!test_healthy) {
+        snprintf(reason, len, "stopping");
+    }
+    return test_healthy;
+}
+
+START_TEST(test_serve_health)
+{
+    nl_metrics_server *srv = NULL;
+    char resp[8192];
+    int port;
+
+    ck_assert_int_eq(nl_metrics_serve(m, "127.0.0.1:0", &srv, errbuf, sizeof(errbuf)), 0);
+    port = nl_metrics_server_port(srv);
+
+    /* no health check set: /healthz is not there */
+    http(port, "GET /healthz HTTP/1.0\r\n\r\n", resp, sizeof(resp));
+    ck_assert_ptr_nonnull(strstr(resp, " 404 "));
+
+    /* set while serving */
+    test_healthy = 1;
+    nl_metrics_set_health(m, test_health, &test_healthy);
+    http(port, "GET /healthz HTTP/1.0\r\n\r\n", resp, sizeof(resp));
+    ck_assert_msg(strncmp(resp + 9, "200", 3) == 0, "%s", resp);
+    ck_assert_ptr_nonnull(strstr(resp, "\r\n\r\nok\n"));
+    ck_assert_int_eq(resp[strlen(resp) - 1], '\n');
+    http(port, "HEAD /healthz HTTP/1.0\r\n\r\n", resp, sizeof(resp));
+    ck_assert_msg(strncmp(resp + 9, "200", 3) == 0, "%s", resp);
+    ck_assert_ptr_null(strstr(resp, "\r\n\r\nok"));
+
+    test_healthy = 0;
+    http(port, "GET /healthz HTTP/1.0\r\n\r\n", resp, sizeof(resp));
+    ck_assert_msg(strncmp(resp + 9, "503", 3) == 0, "%s", resp);
+    ck_assert_ptr_nonnull(strstr(resp, "\r\n\r\nstopping\n"));
+    http(port, "HEAD /healthz HTTP/1.0\r\n\r\n", resp, sizeof(resp));
+    ck_assert_msg(strncmp(resp + 9, "503", 3) == 0, "%s", resp);
+    http(port, "POST /healthz HTTP/1.0\r\nContent-Length: 0\r\n\r\n", resp, sizeof(resp));
+    ck_assert_ptr_nonnull(strstr(resp, " 405 "));
+    http(port, "GET /healthz/x HTTP/1.0\r\n\r\n", resp, sizeof(resp));
+    ck_assert_ptr_nonnull(strstr(resp, " 404 "));
+
+    /* removed again */
+    nl_metrics_set_health(m, NULL, NULL);
+    http(port, "GET /healthz HTTP/1.0\r\n\r\n", resp, sizeof(resp));
+    ck_assert_ptr_nonnull(strstr(resp, " 404 "));
+    nl_metrics_set_health(NULL, test_health, NULL); /* no registry: nothing */
+    nl_metrics_server_stop(srv);
+}
+END_TEST
+
 START_TEST(test_serve)
 {
     nl_metrics_server *srv = NULL, *second = NULL;
@@ -378,6 +433,7 @@ int main(void)
     tcase_add_test(tc, test_render_cap);
     tcase_add_test(tc, test_check_listen);
     tcase_add_test(tc, test_serve);
+    tcase_add_test(tc, test_serve_health);
     suite_add_tcase(su, tc);
     sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);
