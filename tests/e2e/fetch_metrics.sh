@@ -62,12 +62,25 @@ nl_wait_for 120 ready ||
 sed 's/^/# | /' "$NL_WORK/metrics.txt"
 
 check "the page parses as the text format; every family has HELP and TYPE; label values escaped" \
-  env PYTHONPATH="$NL_SRC/tests/e2e" python3 - "$NL_WORK/metrics.txt" <<'PY'
-import sys
-from prom_text import parse
-text, typed, helped, names = parse(sys.argv[1])
-for n in names:
-    assert n in typed and n in helped, n
+  python3 - "$NL_WORK/metrics.txt" <<'PY'
+import re, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+assert text.endswith("\n")
+typed, helped, names = {}, set(), []
+series = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*",?)*\})? (\S+)$')
+for line in text.splitlines():
+    if line.startswith("# HELP "):
+        helped.add(line.split()[2])
+    elif line.startswith("# TYPE "):
+        _, _, n, t = line.split(" ")
+        assert t in ("counter", "gauge"), line
+        typed[n] = t
+    else:
+        m = series.match(line)
+        assert m, "not a sample line: %r" % line
+        assert m.group(1) in typed and m.group(1) in helped, line
+        float(m.group(3))
+        names.append(m.group(1))
 hostile = 'source="li\\"st\\\\ 東京\\nx"'
 assert hostile in text, "hostile source name not escaped as expected"
 for n, t in typed.items():
