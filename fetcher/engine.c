@@ -1520,42 +1520,6 @@ size_t fx_engine_poll(fx_engine *e, int64_t timeout_ms)
     return run(e, timeout_ms, 0, 1);
 }
 
-/* Moves the requests waiting for a retry that match accepts (every one,
- * robots.txt fetches too, with match NULL; never a robots.txt fetch
- * otherwise) onto *out, their handles released. */
-static void take_retries(fx_engine *e, int (*match)(void *ctx, void *user), void *ctx, xfer **out)
-{
-    for (xfer **pp = &e->retries; *pp != NULL;) {
-        xfer *x = *pp;
-        if (match != NULL && (x->is_robots || !match(ctx, x->user))) {
-            pp = &x->next;
-            continue;
-        }
-        *pp = x->next;
-        e->n_retries--;
-        if (x->easy != NULL) {
-            curl_easy_cleanup(x->easy);
-            x->easy = NULL;
-        }
-        x->next = *out;
-        *out = x;
-    }
-}
-
-/* Delivers each request of the list as "cancelled" with reason; how many. */
-static size_t deliver_cancelled(fx_engine *e, xfer *list, const char *reason)
-{
-    size_t n = 0;
-    while (list != NULL) {
-        xfer *x = list;
-        list = x->next;
-        x->next = NULL;
-        deliver(e, x, 0, "cancelled", reason);
-        n++;
-    }
-    return n;
-}
-
 void fx_engine_drain(fx_engine *e)
 {
     xfer *cancel = NULL;
@@ -1578,13 +1542,29 @@ void fx_engine_drain(fx_engine *e)
             cancel = x;
         }
     }
-    take_retries(e, NULL, NULL, &cancel);
-    deliver_cancelled(e, cancel, "stopping: never started");
+    while (e->retries != NULL) {
+        xfer *x = e->retries;
+        e->retries = x->next;
+        e->n_retries--;
+        if (x->easy != NULL) {
+            curl_easy_cleanup(x->easy);
+            x->easy = NULL;
+        }
+        x->next = cancel;
+        cancel = x;
+    }
+    while (cancel != NULL) {
+        xfer *x = cancel;
+        cancel = x->next;
+        x->next = NULL;
+        deliver(e, x, 0, "cancelled", "stopping: never started");
+    }
 }
 
 size_t fx_engine_cancel(fx_engine *e, int (*match)(void *ctx, void *user), void *ctx)
 {
     xfer *cancel = NULL;
+    size_t n = 0;
 
     /* Collect first, deliver after: done may call fx_engine_add. */
     for (host *h = e->hosts; h != NULL; h = h->next_all) {
@@ -1604,8 +1584,29 @@ size_t fx_engine_cancel(fx_engine *e, int (*match)(void *ctx, void *user), void 
         h->qhead = keep;
         h->qtail = keep_tail;
     }
-    take_retries(e, match, ctx, &cancel);
-    return deliver_cancelled(e, cancel, "given back: never started");
+    for (xfer **pp = &e->retries; *pp != NULL;) {
+        xfer *x = *pp;
+        if (x->is_robots || !match(ctx, x->user)) {
+            pp = &x->next;
+            continue;
+        }
+        *pp = x->next;
+        e->n_retries--;
+        if (x->easy != NULL) {
+            curl_easy_cleanup(x->easy);
+            x->easy = NULL;
+        }
+        x->next = cancel;
+        cancel = x;
+    }
+    while (cancel != NULL) {
+        xfer *x = cancel;
+        cancel = x->next;
+        x->next = NULL;
+        deliver(e, x, 0, "cancelled", "given back: never started");
+        n++;
+    }
+    return n;
 }
 
 fx_engine *fx_engine_new(const nl_config *cfg, fx_done_fn done, void *ctx, char *errbuf,
